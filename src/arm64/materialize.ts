@@ -1,0 +1,75 @@
+/**
+ * Constant materialisation: the shortest sequence of MOVZ/MOVN/MOVK and ORR (bitmask immediate)
+ * that leaves a value in a register. Candidates, shortest wins:
+ *   - MOVZ + MOVK per non-zero halfword, or MOVN + MOVK per non-0xffff halfword;
+ *   - a single ORR rd, zr, #bitmask;
+ *   - ORR #bitmask + one or two MOVK, for values one or two halfwords away from a bitmask;
+ *   - for 64-bit values whose top half is zero, any 32-bit sequence on the W register, since
+ *     writing a W register zeroes bits 63:32 (ARM ARM B1.2.1) -- e.g. MOVN w0 gives 0x00000000ffffxxxx.
+ */
+import { orrImm, movk, movn, movz } from './data-processing.js';
+import { A64EncodeError } from './errors.js';
+import { allLogicalImmediates, isLogicalImmediate, toUnsigned } from './logical-immediate.js';
+import { gp } from './operands.js';
+import { WZR, XZR, withWidth, type GpReg, type RegWidth } from './registers.js';
+
+function halfwords(u: bigint, width: RegWidth): number[] {
+  const hs: number[] = [];
+  for (let i = 0; i < width / 16; i++) hs.push(Number((u >> BigInt(16 * i)) & 0xffffn));
+  return hs;
+}
+
+function moveWideSeq(rd: GpReg, hs: readonly number[], inverted: boolean): number[] {
+  const fill = inverted ? 0xffff : 0;
+  const out: number[] = [];
+  hs.forEach((h, i) => {
+    if (h === fill) return;
+    if (out.length === 0) out.push(inverted ? movn(rd, ~h & 0xffff, 16 * i) : movz(rd, h, 16 * i));
+    else out.push(movk(rd, h, 16 * i));
+  });
+  if (out.length === 0) out.push(inverted ? movn(rd, 0, 0) : movz(rd, 0, 0));
+  return out;
+}
+
+function bitmaskSeq(rd: GpReg, u: bigint, hs: readonly number[], width: RegWidth, maxMovk: number): number[] | null {
+  const zr = rd.width === 64 ? XZR : WZR;
+  if (isLogicalImmediate(u, width)) return [orrImm(rd, zr, u)];
+  if (maxMovk === 0) return null;
+  let best: number[] | null = null;
+  for (const imm of allLogicalImmediates(width)) {
+    const bh = halfwords(imm, width);
+    const diff: number[] = [];
+    for (let i = 0; i < hs.length && diff.length <= maxMovk; i++) if (bh[i] !== hs[i]) diff.push(i);
+    if (diff.length === 0 || diff.length > maxMovk) continue;
+    if (best && best.length <= diff.length + 1) continue;
+    best = [orrImm(rd, zr, imm), ...diff.map((i) => movk(rd, hs[i]!, 16 * i))];
+    if (diff.length === 1) break;
+  }
+  return best;
+}
+
+function shortest(width: RegWidth, rd: GpReg, u: bigint): number[] {
+  const hs = halfwords(u, width);
+  let best = moveWideSeq(rd, hs, false);
+  const consider = (seq: number[] | null): void => {
+    if (seq && seq.length < best.length) best = seq;
+  };
+  consider(moveWideSeq(rd, hs, true));
+  if (best.length > 1) consider(bitmaskSeq(rd, u, hs, width, best.length - 2));
+  if (width === 64 && best.length > 1 && u >> 32n === 0n) consider(shortest(32, withWidth(rd, 32), u));
+  return best;
+}
+
+/**
+ * Instruction words that set `rd` to `value`. `width` defaults to the register's; a 32-bit
+ * constant in an X register is zero-extended. Negative values are two's complement of `width`.
+ */
+export function materialize(rd: GpReg, value: bigint | number, width: RegWidth = rd.width): number[] {
+  gp('mov', 'rd', rd, 'zr');
+  if (rd.num === 31) throw new A64EncodeError('mov', 'rd', `${rd.name}: cannot materialise into the zero register`);
+  if (typeof value === 'number' && !Number.isSafeInteger(value))
+    throw new A64EncodeError('mov', 'imm', `${value} is not a safe integer; pass a bigint`);
+  const u = toUnsigned(value, width);
+  if (u === null) throw new A64EncodeError('mov', 'imm', `#${String(value)} does not fit in ${width} bits`);
+  return shortest(width, withWidth(rd, width), u);
+}
