@@ -1,0 +1,156 @@
+/**
+ * The interpreter's address space: a few byte regions at distinct virtual base addresses
+ * (context/packet buffer, one region per live stack frame, map values, global data).
+ * Every access must lie entirely inside one region; anything else is a BpfRuntimeError
+ * naming the pc and the address, so a wild pointer can never touch host memory.
+ */
+
+/** Where the regions live. Bases are far apart so an overrun never lands in a neighbour. */
+export const MEM_BASE = 0x0000_0001_0000_0000n;
+/** Regions added with `addRegion` without an explicit base go from here up, 4 GiB apart. */
+export const DATA_BASE = 0x0000_0010_0000_0000n;
+export const DATA_STRIDE = 0x0000_0001_0000_0000n;
+/** Stack frame i (0 = the program's entry function) ends at STACK_TOP - i * STACK_STRIDE. */
+export const STACK_TOP = 0x0000_7f00_0000_0000n;
+export const STACK_STRIDE = 0x0001_0000n;
+/** Function addresses (LDDW src 4) are CODE_BASE + 8 * slot: values, not accessible memory. */
+export const CODE_BASE = 0x0000_7e00_0000_0000n;
+
+export class BpfRuntimeError extends Error {
+  override readonly name = 'BpfRuntimeError';
+  constructor(
+    readonly reason: string,
+    /** slot index of the instruction that failed */
+    readonly pc: number,
+    /** the faulting address, for memory errors */
+    readonly address?: bigint,
+  ) {
+    super(`pc ${pc}: ${reason}`);
+  }
+}
+
+export interface MemoryRegion {
+  readonly name: string;
+  readonly base: bigint;
+  readonly bytes: Uint8Array;
+  readonly writable: boolean;
+}
+
+interface LiveRegion extends MemoryRegion {
+  readonly start: number;
+  readonly end: number;
+  readonly view: DataView;
+}
+
+/** Beyond 2^52 an address cannot be one of ours, and Number() would round it. */
+const ADDRESS_LIMIT = 1n << 52n;
+
+export class Memory {
+  private regions: LiveRegion[] = [];
+  private nextData = DATA_BASE;
+
+  /** Map `bytes` (not a copy: the caller sees the program's writes) at `base`. */
+  addRegion(name: string, bytes: Uint8Array, options: { base?: bigint; writable?: boolean } = {}): MemoryRegion {
+    const base = options.base ?? this.allocateBase(bytes.length);
+    if (base < 0n || base + BigInt(bytes.length) > ADDRESS_LIMIT) throw new RangeError(`region '${name}' base 0x${base.toString(16)} is outside the address space`);
+    const start = Number(base);
+    const end = start + bytes.length;
+    for (const r of this.regions) {
+      if (start < r.end && r.start < end) throw new RangeError(`region '${name}' overlaps region '${r.name}'`);
+    }
+    const region: LiveRegion = {
+      name,
+      base,
+      bytes,
+      writable: options.writable ?? true,
+      start,
+      end,
+      view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+    };
+    this.regions.push(region);
+    return region;
+  }
+
+  removeRegion(region: MemoryRegion): void {
+    this.regions = this.regions.filter((r) => r.base !== region.base);
+  }
+
+  get allRegions(): readonly MemoryRegion[] {
+    return this.regions;
+  }
+
+  /** The region (and offset in it) holding [addr, addr+size), or undefined. */
+  locate(addr: bigint, size: number): { region: MemoryRegion; offset: number } | undefined {
+    const hit = this.find(addr, size);
+    return hit && { region: hit.region, offset: hit.offset };
+  }
+
+  load(addr: bigint, size: 1 | 2 | 4 | 8, pc: number): bigint {
+    const { region, offset } = this.access(addr, size, pc, 'read');
+    const v = region.view;
+    switch (size) {
+      case 1:
+        return BigInt(v.getUint8(offset));
+      case 2:
+        return BigInt(v.getUint16(offset, true));
+      case 4:
+        return BigInt(v.getUint32(offset, true));
+      case 8:
+        return v.getBigUint64(offset, true);
+    }
+  }
+
+  store(addr: bigint, size: 1 | 2 | 4 | 8, value: bigint, pc: number): void {
+    const { region, offset } = this.access(addr, size, pc, 'write');
+    if (!region.writable) throw new BpfRuntimeError(`write of ${size} bytes to read-only region '${region.name}' at 0x${addr.toString(16)}`, pc, addr);
+    const v = region.view;
+    switch (size) {
+      case 1:
+        v.setUint8(offset, Number(value & 0xffn));
+        return;
+      case 2:
+        v.setUint16(offset, Number(value & 0xffffn), true);
+        return;
+      case 4:
+        v.setUint32(offset, Number(value & 0xffff_ffffn), true);
+        return;
+      case 8:
+        v.setBigUint64(offset, BigInt.asUintN(64, value), true);
+        return;
+    }
+  }
+
+  private access(addr: bigint, size: number, pc: number, what: 'read' | 'write'): { region: LiveRegion; offset: number } {
+    const hit = this.find(addr, size);
+    if (!hit) {
+      throw new BpfRuntimeError(`out-of-bounds ${what} of ${size} bytes at address 0x${BigInt.asUintN(64, addr).toString(16)} (${this.describe(addr)})`, pc, addr);
+    }
+    return hit;
+  }
+
+  private find(addr: bigint, size: number): { region: LiveRegion; offset: number } | undefined {
+    if (addr < 0n || addr >= ADDRESS_LIMIT) return undefined;
+    const a = Number(addr);
+    for (const r of this.regions) {
+      if (a >= r.start && a + size <= r.end) return { region: r, offset: a - r.start };
+    }
+    return undefined;
+  }
+
+  private describe(addr: bigint): string {
+    if (addr >= 0n && addr < ADDRESS_LIMIT) {
+      const a = Number(addr);
+      for (const r of this.regions) {
+        if (a >= r.start - 4096 && a < r.end + 4096) return `near region '${r.name}' [0x${r.base.toString(16)}, +${r.bytes.length})`;
+      }
+    }
+    return 'not inside any region';
+  }
+
+  private allocateBase(length: number): bigint {
+    const base = this.nextData;
+    const span = BigInt(length) + DATA_STRIDE - 1n;
+    this.nextData += (span / DATA_STRIDE) * DATA_STRIDE + DATA_STRIDE;
+    return base;
+  }
+}
