@@ -39,3 +39,4 @@ export * from './system.js';
 export * from './fp-simd.js';
 export * from './materialize.js';
 export * from './code-buffer.js';
+export * from './disassembler.js';

@@ -62,7 +62,7 @@ export function llvmObjdump(words: readonly string[]): string[] {
     const obj = join(dir, 'in.o');
     writeFileSync(src, words.map((w) => `.inst 0x${w}`).join('\n') + '\n');
     run(LLVM_MC, [...MC_ARGS, '-filetype=obj', src, '-o', obj]);
-    const out = run(LLVM_OBJDUMP, ['-d', '--no-show-raw-insn', obj]);
+    const out = run(LLVM_OBJDUMP, ['-d', '-z', '--no-show-raw-insn', obj]);
     const texts: string[] = [];
     for (const line of out.split('\n')) {
       const m = /^\s*([0-9a-f]+):\s+(.*)$/.exec(line);
