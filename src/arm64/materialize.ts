@@ -4,8 +4,9 @@
  *   - MOVZ + MOVK per non-zero halfword, or MOVN + MOVK per non-0xffff halfword;
  *   - a single ORR rd, zr, #bitmask;
  *   - ORR #bitmask + one or two MOVK, for values one or two halfwords away from a bitmask;
- *   - for 64-bit values whose top half is zero, any 32-bit sequence on the W register, since
- *     writing a W register zeroes bits 63:32 (ARM ARM B1.2.1) -- e.g. MOVN w0 gives 0x00000000ffffxxxx.
+ *   - the best 32-bit sequence for the low half on the W register, since writing a W register
+ *     zeroes bits 63:32 (ARM ARM B1.2.1) -- e.g. MOVN w0 gives 0x00000000ffffxxxx -- followed by
+ *     a MOVK for each non-zero upper halfword.
  */
 import { orrImm, movk, movn, movz } from './data-processing.js';
 import { A64EncodeError } from './errors.js';
@@ -56,7 +57,12 @@ function shortest(width: RegWidth, rd: GpReg, u: bigint): number[] {
   };
   consider(moveWideSeq(rd, hs, true));
   if (best.length > 1) consider(bitmaskSeq(rd, u, hs, width, best.length - 2));
-  if (width === 64 && best.length > 1 && u >> 32n === 0n) consider(shortest(32, withWidth(rd, 32), u));
+  if (width === 64 && best.length > 1) {
+    // Build the low half on the W register (which zeroes bits 63:32), then MOVK the upper halfwords.
+    const low = shortest(32, withWidth(rd, 32), u & 0xffffffffn);
+    const high = hs.slice(2).flatMap((h, i) => (h === 0 ? [] : [movk(rd, h, 32 + 16 * i)]));
+    consider([...low, ...high]);
+  }
   return best;
 }
 
