@@ -226,8 +226,7 @@ function encodeLine(mn: Tok, ops: Tok[], pc: number, fixups: Fixup[], options: U
   }
   const want = (n: number): void => {
     if (ops.length !== n) {
-      const extra = ops[n];
-      const at = extra ?? { text: '', line: mn.line, col: mn.col + mn.text.length };
+      const at = ops[n] ?? endOf(mn, ops);
       throw new BpfAsmError(`${name} takes ${n} operand${n === 1 ? '' : 's'}, got ${ops.length}`, at.line, at.col, at.text);
     }
   };
@@ -327,7 +326,7 @@ function encodeLock(mn: Tok, ops: Tok[]): BpfInsn {
   // `lock [fetch] <op>[32] [dst+off], src`: the first comma-separated operand holds the words.
   const first = ops[0];
   if (ops.length !== 2 || first === undefined) {
-    const at = ops[2] ?? { text: '', line: mn.line, col: mn.col + mn.text.length };
+    const at = ops[2] ?? endOf(mn, ops);
     throw new BpfAsmError(`invalid number of operands for lock: want '[fetch] <op> [reg+off], reg', got ${ops.length}`, at.line, at.col, at.text);
   }
   const m = /^((?:[A-Za-z0-9]+\s+)*)(\[.*)$/.exec(first.text);
@@ -354,6 +353,12 @@ function encodeLock(mn: Tok, ops: Tok[]): BpfInsn {
   const mem = memOperand(memTok);
   const size = is32 ? BpfSize.W : BpfSize.DW;
   return { code: BpfClass.STX | BpfMode.ATOMIC | size, dst: mem.reg, src: reg(ops[1] as Tok), off: mem.off, imm };
+}
+
+/** The position just past the last operand (or the mnemonic): where a missing operand goes. */
+function endOf(mn: Tok, ops: readonly Tok[]): Tok {
+  const last = ops[ops.length - 1] ?? mn;
+  return { text: '', line: mn.line, col: last.col + last.text.length };
 }
 
 function setTarget(ins: BpfInsn, t: Tok, field: 'off' | 'imm', pc: number, fixups: Fixup[]): void {
