@@ -1,0 +1,78 @@
+import { createRequire } from 'node:module';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { AddonLoadError } from './errors.js';
+
+/** The native side (native/a64jit.cc): executable memory and host facts only. */
+export interface NativeCodeRegion {
+  write(offset: number, bytes: Uint8Array): void;
+  read(offset: number, length: number): Buffer;
+  seal(): void;
+  unseal(): void;
+  free(): void;
+  readonly address: bigint;
+  readonly size: number;
+  readonly state: 'writable' | 'sealed' | 'freed';
+}
+
+export interface HostInfo {
+  /** 'linux' | 'darwin' | 'unknown' as compiled */
+  readonly os: string;
+  /** 'arm64' | 'x64' | 'unknown' as compiled */
+  readonly arch: string;
+  readonly pageSize: number;
+  /** FEAT_LSE (ARMv8.1 atomics) present */
+  readonly lse: boolean;
+  /** macOS MAP_JIT regions with per-thread write protection */
+  readonly mapJit: boolean;
+}
+
+interface AddonModule {
+  CodeRegion: new (size: number) => NativeCodeRegion;
+  hostInfo(): HostInfo;
+  bufferAddress(bytes: Uint8Array): bigint;
+}
+
+/** The package root: this file is src/runtime/addon.ts or dist/runtime/addon.js. */
+export const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+let cached: { module: AddonModule; path: string } | undefined;
+
+function load(): { module: AddonModule; path: string } {
+  if (cached) return cached;
+  const require = createRequire(import.meta.url);
+  const nodeGypBuild = require('node-gyp-build') as { resolve(dir: string): string };
+  let path: string;
+  try {
+    path = nodeGypBuild.resolve(packageRoot);
+  } catch (e) {
+    throw new AddonLoadError(
+      `no a64jit native addon for ${process.platform}-${process.arch}: ${(e as Error).message}. ` +
+        'Reinstall the package (it builds native/ with cmake-js when no prebuild fits) or run `npm run prebuild`.',
+    );
+  }
+  try {
+    cached = { module: require(path) as AddonModule, path };
+  } catch (e) {
+    throw new AddonLoadError(`loading the a64jit native addon ${path} failed: ${(e as Error).message}`);
+  }
+  return cached;
+}
+
+export function addon(): AddonModule {
+  return load().module;
+}
+
+/** Which addon file was loaded, relative to the package root (e.g. prebuilds/linux-arm64/a64jit.node). */
+export function addonPath(): string {
+  return relative(packageRoot, load().path);
+}
+
+export function hostInfo(): HostInfo {
+  return addon().hostInfo();
+}
+
+/** Address of a buffer's first byte; keep the buffer alive while the address is in use. */
+export function bufferAddress(bytes: Uint8Array): bigint {
+  return addon().bufferAddress(bytes);
+}
