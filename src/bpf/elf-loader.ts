@@ -467,7 +467,8 @@ class Loader {
         }
         // libbpf: callee slot = st_value / 8 + imm + 1 in the symbol's section.
         if (sym.value % BPF_INSN_SIZE !== 0) fail(`call target '${symName}' is not instruction-aligned`);
-        return callTo(funcStart(sym.shndx, sym.value / BPF_INSN_SIZE + insn.imm + 1, 'call'), symName, 'call');
+        const target = funcStart(sym.shndx, sym.value / BPF_INSN_SIZE + insn.imm + 1, 'call');
+        return callTo(target, target.name, 'call');
       }
       // R_BPF_64_64 on an LDDW: symbol value + implicit addend (the first slot's imm).
       if (sym.shndx === SHN_UNDEF) fail(`extern variable '${symName}' is not supported`);
@@ -498,7 +499,8 @@ class Loader {
       }
       if (this.code.has(sym.shndx)) {
         if (offset % BPF_INSN_SIZE !== 0) fail(`function address ${symName}+${insn.imm} is not instruction-aligned`);
-        return callTo(funcStart(sym.shndx, offset / BPF_INSN_SIZE, 'function address'), symName, 'func-addr');
+        const target = funcStart(sym.shndx, offset / BPF_INSN_SIZE, 'function address');
+        return callTo(target, target.name, 'func-addr');
       }
       return fail(`reference to '${symName}' in section ${elf.sectionName(sym.shndx)} is not supported`);
     }
