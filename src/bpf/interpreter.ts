@@ -230,7 +230,10 @@ export function interpret(program: readonly BpfInsn[], options: InterpretOptions
     }
   } catch (e) {
     if (e instanceof ExitSignal) return finish(e.value);
-    throw e;
+    if (e instanceof BpfRuntimeError) throw e;
+    // Only reachable with validation turned off (unknown opcode, register > 10, ...) or when
+    // a helper throws: still an error naming the pc, never a crash of the host.
+    throw new BpfRuntimeError(`invalid instruction or failing call: ${e instanceof Error ? e.message : String(e)}`, pc);
   }
 
   function finish(value: bigint): InterpretResult {

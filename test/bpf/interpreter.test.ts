@@ -345,3 +345,39 @@ it('the memory given to the interpreter never aliases host memory beyond its reg
   expect(memory.locate(MEM_BASE, 1)).toBeUndefined();
   expect(() => memory.load(0xffffffffffffffffn, 8, 0)).toThrow(BpfRuntimeError);
 });
+
+describe('bad input never crashes', () => {
+  // A tiny deterministic PRNG (xorshift32) so failures reproduce.
+  let seed = 0x1234567;
+  const rand = (n: number): number => {
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    return (seed >>> 0) % n;
+  };
+  const randomProgram = (): BpfInsn[] =>
+    Array.from({ length: 1 + rand(12) }, () => ({
+      code: rand(256),
+      dst: rand(16),
+      src: rand(16),
+      off: rand(7) - 3,
+      imm: rand(5) === 0 ? rand(0x10000) - 0x8000 : rand(70) - 3,
+    }));
+
+  it('random slots are either rejected by validation or run to a result or a BpfRuntimeError', async () => {
+    const { BpfValidationError } = await import('../../src/bpf/validate.js');
+    let ran = 0;
+    for (let i = 0; i < 3000; i++) {
+      const program = randomProgram();
+      for (const validate of [true, false]) {
+        try {
+          interpret(program, { validate, maxInstructions: 200, mem: new Uint8Array(16), helpers: conformanceHelpers() });
+          ran++;
+        } catch (e) {
+          if (!(e instanceof BpfValidationError) && !(e instanceof BpfRuntimeError)) throw e;
+        }
+      }
+    }
+    expect(ran).toBeGreaterThan(0);
+  });
+});

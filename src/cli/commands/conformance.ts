@@ -51,7 +51,7 @@ export const conformanceCommand: CliCommand = {
       if (outcome.passed) passed++;
       else {
         failed++;
-        io.out(`FAIL ${file}: ${outcome.message}\n`);
+        io.out(`FAIL ${file}: ${outcome.message.replace(/\s*\n\s*/g, ' ')}\n`);
       }
     }
     io.out(`${passed} passed, ${failed} failed\n`);
