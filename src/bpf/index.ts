@@ -33,3 +33,26 @@ export {
   interpreterExecutor,
 } from './conformance.js';
 export type { BpfExecutor, ConformanceOutcome } from './conformance.js';
+
+// LLVM/kernel syntax assembler and disassembler (one form table, checked against llvm-mc-22).
+export { assembleLlvm, assembleLlvmProgram } from './llvm-asm.js';
+export type { LlvmAsmResult } from './llvm-asm.js';
+export { disassemble, disassembleBytes, disassembleInsn, formatDisassembly, matchForm } from './disassembler.js';
+export type { DisasmLine, DisasmOptions } from './disassembler.js';
+export { LLVM_FORMS } from './llvm-forms.js';
+export type { LlvmForm } from './llvm-forms.js';
+
+// ELF loader for clang -target bpf objects.
+export { loadBpfObject, R_BPF } from './elf-loader.js';
+export type {
+  BpfObject,
+  BpfProgram,
+  BpfCodeRelocation,
+  BpfFunction,
+  BpfDataImage,
+  BpfMapDef,
+  BpfExtern,
+  BpfDataRelocation,
+  BpfLoadOptions,
+} from './elf-loader.js';
+export { BpfLoadError } from './elf-error.js';
