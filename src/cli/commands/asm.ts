@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { BpfInsn } from '../../bpf/instruction.js';
 import { encodeProgram } from '../../bpf/instruction.js';
+import { assembleLlvm } from '../../bpf/llvm-asm.js';
 import { assembleUbpf } from '../../bpf/ubpf-assembler.js';
 import type { CliCommand, CliIo } from '../command.js';
 import { CliUsageError } from '../command.js';
@@ -8,6 +9,7 @@ import { CliUsageError } from '../command.js';
 /** Assembly syntaxes by name. One line per syntax; `--syntax` picks one (default: ubpf). */
 export const ASM_SYNTAXES: Record<string, (source: string) => BpfInsn[]> = {
   ubpf: (source) => assembleUbpf(source),
+  llvm: (source) => assembleLlvm(source),
 };
 
 const usage = `usage: a64jit asm [--syntax <${Object.keys(ASM_SYNTAXES).join('|')}>] [-o <out.bin>] <file | ->
@@ -17,6 +19,7 @@ without it, prints one slot per line as hex bytes ("07 00 01 00 01 00 00 00"), t
 a bpf_conformance '-- raw' section. '-' reads the program from standard input.
 
   --syntax ubpf   uBPF / bpf_conformance syntax: 'mov32 %r0, 1', 'ldxdw %r0, [%r1+8]' (default)
+  --syntax llvm   LLVM/kernel syntax as llvm-objdump prints it: 'r0 = *(u64 *)(r1 + 8)', labels
   -o <file>       write raw bytes to <file>`;
 
 export const asmCommand: CliCommand = {
