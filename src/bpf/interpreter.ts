@@ -73,7 +73,9 @@ const U32 = (v: bigint): bigint => BigInt.asUintN(32, v);
 /** Run a program to completion. Throws BpfValidationError or BpfRuntimeError. */
 export function interpret(program: readonly BpfInsn[], options: InterpretOptions = {}): InterpretResult {
   if (options.validate !== false) {
-    validateProgram(program, typeof options.validate === 'object' ? options.validate : {});
+    // Native arities drive the stack-argument checks, so the registry goes to the validator.
+    const given = typeof options.validate === 'object' ? options.validate : {};
+    validateProgram(program, options.natives && !given.natives ? { ...given, natives: options.natives } : given);
   }
   const memory = options.memory ?? new Memory();
   const len = program.length;
@@ -230,15 +232,22 @@ export function interpret(program: readonly BpfInsn[], options: InterpretOptions
     }
   } catch (e) {
     if (e instanceof ExitSignal) return finish(e.value);
+    releaseRegions();
     if (e instanceof BpfRuntimeError) throw e;
     // Only reachable with validation turned off (unknown opcode, register > 10, ...) or when
     // a helper throws: still an error naming the pc, never a crash of the host.
     throw new BpfRuntimeError(`invalid instruction or failing call: ${e instanceof Error ? e.message : String(e)}`, pc);
   }
 
-  function finish(value: bigint): InterpretResult {
+  /** Stack frames and the context buffer leave the address space when the run ends. */
+  function releaseRegions(): void {
     for (const f of frames) memory.removeRegion(f.region);
+    frames.length = 0;
     if (ctx) memory.removeRegion(ctx);
+  }
+
+  function finish(value: bigint): InterpretResult {
+    releaseRegions();
     return { value, instructions: count, mem, memory };
   }
 

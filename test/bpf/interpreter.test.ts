@@ -227,6 +227,13 @@ describe('memory: loads, stores, sign extension, bounds (RFC 9669 5)', () => {
     expect(runtimeError(prog, { memory }).message).toMatch(/read-only region 'rodata'/);
   });
 
+  it('a shared Memory can be reused after a run that failed', () => {
+    const memory = new Memory();
+    expect(() => interpret(asm('ldxb %r0, [%r1+9]\nexit'), { memory, mem })).toThrow(BpfRuntimeError);
+    expect(memory.allRegions).toHaveLength(0);
+    expect(interpret(asm('ldxb %r0, [%r1+7]\nexit'), { memory, mem }).value).toBe(0x88n);
+  });
+
   it('map values / globals are reachable through LDDW pseudo forms resolved by the caller', () => {
     const memory = new Memory();
     const value = memory.addRegion('map value', new Uint8Array(16));
