@@ -1,9 +1,11 @@
 import type { CliCommand } from '../command.js';
 import { asmCommand } from './asm.js';
 import { conformanceCommand } from './conformance.js';
+import { disasmCommand } from './disasm.js';
 
 /** Every sub-command, in the order `a64jit --help` lists them. Add one line per command. */
 export const commands: readonly CliCommand[] = [
   asmCommand,
   conformanceCommand,
+  disasmCommand,
 ];

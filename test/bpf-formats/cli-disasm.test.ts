@@ -1,0 +1,74 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { CliIo } from '../../src/cli/command.js';
+import { main } from '../../src/cli/main.js';
+import { assembleLlvm } from '../../src/bpf/llvm-asm.js';
+import { encodeProgram } from '../../src/bpf/instruction.js';
+import { CLANG, compileBpf, fixtures } from './support/c-fixtures.js';
+import { haveTool } from './support/llvm-corpus.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'a64jit-cli-disasm-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function cli(args: string[], stdin = ''): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const io: CliIo = { out: (t) => void (out += t), err: (t) => void (err += t), readStdin: async () => Buffer.from(stdin) };
+  const code = await main(args, io);
+  return { code, out, err };
+}
+
+const PROGRAM = 'r0 = 0x1\nif r1 > 0x5 goto +0x1\nr0 = *(u64 *)(r1 + 0x8)\nexit\n';
+
+describe('a64jit disasm', () => {
+  it('raw bytecode, hex text and .data files', async () => {
+    const raw = join(dir, 'p.bin');
+    writeFileSync(raw, encodeProgram(assembleLlvm(PROGRAM)));
+    const want = ['     0:\tr0 = 0x1', '     1:\tif r1 > 0x5 goto +0x1', '     2:\tr0 = *(u64 *)(r1 + 0x8)', '     3:\texit', ''].join('\n');
+    expect(await cli(['disasm', raw])).toEqual({ code: 0, out: want, err: '' });
+    const hex = Buffer.from(readFileSync(raw)).toString('hex').replace(/(.{16})/g, '$1\n');
+    expect((await cli(['disasm', '-'], hex)).out).toBe(want);
+    const data = join(dir, 't.data');
+    writeFileSync(data, '-- asm\nmov %r0, 1\nexit\n-- result\n0x1\n');
+    expect((await cli(['disasm', '--no-pcs', data])).out).toBe('\tr0 = 0x1\n\texit\n');
+  });
+
+  it('output re-assembles with asm --syntax llvm', async () => {
+    const raw = join(dir, 'q.bin');
+    const bytes = encodeProgram(assembleLlvm(PROGRAM));
+    writeFileSync(raw, bytes);
+    const listing = join(dir, 'q.s');
+    writeFileSync(listing, (await cli(['disasm', '--labels', raw])).out);
+    const back = join(dir, 'q2.bin');
+    expect(await cli(['asm', '--syntax', 'llvm', '-o', back, listing])).toMatchObject({ code: 0 });
+    expect(new Uint8Array(readFileSync(back))).toEqual(bytes);
+  });
+
+  it('usage errors exit 2, bad bytecode exits 1 with a typed error', async () => {
+    expect((await cli(['disasm'])).code).toBe(2);
+    expect((await cli(['disasm', '--format', 'nope', 'x'])).code).toBe(2);
+    const bad = join(dir, 'bad.bin');
+    writeFileSync(bad, new Uint8Array(12));
+    const r = await cli(['disasm', '--format', 'raw', bad]);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/BpfDecodeError/);
+  });
+
+  it.runIf(haveTool(CLANG))('ELF objects: every entry point, --section, --entry, relocation notes', async () => {
+    const obj = compileBpf(fixtures().find((f) => f.name === 'globals')!, 'v3', true, dir);
+    const all = await cli(['disasm', obj]);
+    expect(all.code).toBe(0);
+    for (const name of ['counters', 'rodata_table', 'strings', 'pointer_table']) expect(all.out).toContain(`# .text:${name}\n`);
+    expect(all.out).toMatch(/r\d = map_value\(0x2, 0x30\) ll\t# \.rodata\+0x30/);
+    const one = await cli(['disasm', '--entry', 'hash_str', obj]);
+    expect(one.out.startsWith('# .text:hash_str\nhash_str:\n')).toBe(true);
+    const sub = compileBpf(fixtures().find((f) => f.name === 'subprogs')!, 'v4', false, dir);
+    const tc = await cli(['disasm', '--section', 'tc', sub]);
+    expect(tc.out).toContain('# tc:calls_across_sections');
+    expect(tc.out).not.toContain('# socket:');
+    expect(tc.out).toMatch(/call pc[+-]0x[0-9a-f]+\t# mix/);
+    expect((await cli(['disasm', '--section', 'nope', sub])).code).toBe(1);
+  });
+});
