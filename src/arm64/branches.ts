@@ -4,7 +4,7 @@
  * instruction itself. An offset out of reach throws `A64BranchRangeError`: a JIT catches it (or asks
  * `branchInRange` first) and relaxes; nothing is ever truncated.
  */
-import type { Cond } from './conditions.js';
+import { condName, type Cond } from './conditions.js';
 import { A64BranchRangeError, A64EncodeError } from './errors.js';
 import { gp, inRange, uimm } from './operands.js';
 import type { GpReg, XReg } from './registers.js';
@@ -58,7 +58,7 @@ export const bl = (offset: number): number => setBranchOffset('bl', 'imm26', 0x9
 
 export function bCond(cond: Cond, offset: number): number {
   uimm('b.cond', 'cond', cond, 4);
-  return setBranchOffset('b.cond', 'imm19', 0x54000000 | cond, offset);
+  return setBranchOffset(`b.${condName(cond)}`, 'imm19', 0x54000000 | cond, offset);
 }
 
 function compareBranch(mn: string, nz: number, rt: GpReg, offset: number): number {
