@@ -28,6 +28,7 @@ export function rng(seed: number): () => number {
 type R = () => number;
 const int = (r: R, lo: number, hi: number): number => lo + Math.floor(r() * (hi - lo + 1));
 const pick = <T>(r: R, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
+const pickCond = (r: R, xs: readonly A.Cond[]): A.Cond => (sweep !== null ? xs[sweep % xs.length]! : pick(r, xs));
 /** Random in [lo, hi] with the edges and zero over-represented. */
 function edgy(r: R, lo: number, hi: number): number {
   const x = r();
@@ -37,8 +38,15 @@ function edgy(r: R, lo: number, hi: number): number {
   return int(r, lo, hi);
 }
 
-/** Register number 0..31 with 0, 30 and 31 over-represented so SP/ZR appear often. */
+/**
+ * During the first 32 rounds of every generator all register slots take register `sweep` (and
+ * condition `sweep % 16`), so each encoder sees every register number and condition; after that,
+ * registers are random with 0, 30 and 31 over-represented so SP/ZR appear often.
+ */
+let sweep: number | null = null;
+
 function regNum(r: R, allow31: boolean): number {
+  if (sweep !== null) return sweep === 31 && !allow31 ? 30 : sweep;
   const x = r();
   if (allow31 && x < 0.15) return 31;
   if (x < 0.2) return 0;
@@ -313,7 +321,7 @@ function condSpecs(): Gen[] {
     gens.push((r) => {
       const w = width(r);
       const [rd, rn, rm] = [gpr(r, w, 'zr'), gpr(r, w, 'zr'), gpr(r, w, 'zr')];
-      const c = pick(r, CONDS);
+      const c = pickCond(r, CONDS);
       return { asm: `${mn} ${rd.name}, ${rn.name}, ${rm.name}, ${A.condName(c)}`, word: sel[mn](rd, rn, rm, c) };
     });
   const invertible = CONDS.filter((c) => c < 14);
@@ -321,7 +329,7 @@ function condSpecs(): Gen[] {
   for (const mn of ['cset', 'csetm'] as const)
     gens.push((r) => {
       const rd = gpr(r, width(r), 'zr');
-      const c = pick(r, invertible);
+      const c = pickCond(r, invertible);
       return { asm: `${mn} ${rd.name}, ${A.condName(c)}`, word: set[mn](rd, c) };
     });
   const inc = { cinc: A.cinc, cinv: A.cinv, cneg: A.cneg } as const;
@@ -329,7 +337,7 @@ function condSpecs(): Gen[] {
     gens.push((r) => {
       const w = width(r);
       const [rd, rn] = [gpr(r, w, 'zr'), gpr(r, w, 'zr')];
-      const c = pick(r, invertible);
+      const c = pickCond(r, invertible);
       return { asm: `${mn} ${rd.name}, ${rn.name}, ${A.condName(c)}`, word: inc[mn](rd, rn, c) };
     });
   return gens;
@@ -360,7 +368,11 @@ const LDST: readonly LdStKind[] = [
   { mn: 'ldrsw', unscaled: 'ldursw', fn: A.ldrsw, ufn: A.ldursw, reg: gpFixed(64, 4), load: true },
   ...([true, false] as const).map((load): LdStKind => ({
     mn: load ? 'ldr' : 'str', unscaled: load ? 'ldur' : 'stur', fn: load ? A.ldr : A.str, ufn: load ? A.ldur : A.stur, load,
-    reg: (r) => { const size = pick(r, [8, 16, 32, 64, 128] as const); return { rt: fpr(r, size), bytes: size / 8 }; },
+    reg: (r) => {
+      const sizes = [8, 16, 32, 64, 128] as const;
+      const size = sweep !== null ? sizes[sweep % 5]! : pick(r, sizes);
+      return { rt: fpr(r, size), bytes: size / 8 };
+    },
   })),
 ];
 
@@ -507,7 +519,7 @@ function branchSpecs(): Gen[] {
   gens.push((r) => { const o = words(r, 1 << 27); return { asm: `b #${o}`, word: A.b(o) }; });
   gens.push((r) => { const o = words(r, 1 << 27); return { asm: `bl #${o}`, word: A.bl(o) }; });
   gens.push((r) => {
-    const c = pick(r, CONDS);
+    const c = pickCond(r, CONDS);
     const o = words(r, 1 << 20);
     return { asm: `b.${A.condName(c)} #${o}`, word: A.bCond(c, o) };
   });
@@ -608,9 +620,11 @@ export function buildCorpus(seed = 0xa64): Instance[] {
   const out: Instance[] = [];
   for (const g of gens)
     for (let i = 0; i < PER_GENERATOR; i++) {
+      sweep = i < 32 ? i : null;
       const inst = g(r);
       if (inst) out.push(inst);
     }
+  sweep = null;
   return out;
 }
 

@@ -80,6 +80,19 @@ describe(`arm64 encoders and disassembler vs ${live ? 'llvm-22 (live)' : 'the go
     expect(expected.length).toBe(corpus.length);
   });
 
+  it('uses every register (SP and ZR included), every FP register number and view, and every condition', () => {
+    const words = new Set(corpus.flatMap((c) => c.asm.split(/[\s,[\]!]+/)));
+    const fpNumbers = new Set([...words].flatMap((w) => (/^[bhsdq]\d+$/.test(w) ? [Number(w.slice(1))] : [])));
+    expect(fpNumbers.size).toBe(32);
+    const want = [
+      ...['x', 'w'].flatMap((p) => Array.from({ length: 31 }, (_, i) => `${p}${i}`)),
+      ...['b', 'h', 's', 'd', 'q'].flatMap((p) => [`${p}0`, `${p}31`]),
+      'xzr', 'wzr', 'sp', 'wsp',
+      ...['eq', 'ne', 'hs', 'lo', 'mi', 'pl', 'vs', 'vc', 'hi', 'ls', 'ge', 'lt', 'gt', 'le', 'al', 'nv'].map((c) => `b.${c}`),
+    ];
+    expect(want.filter((w) => !words.has(w))).toEqual([]);
+  });
+
   it('has the same corpus as the oracle data', () => {
     const bad = corpus.flatMap((c, i) => (c.asm === expected[i]?.asm ? [] : [`#${i}: ${c.asm} vs ${expected[i]?.asm}`]));
     expect(bad, 'corpus changed: regenerate the golden file (see the header of this test)').toEqual([]);
