@@ -7,7 +7,7 @@
 import { condName, type Cond } from './conditions.js';
 import { A64BranchRangeError, A64EncodeError } from './errors.js';
 import { gp, inRange, uimm } from './operands.js';
-import type { GpReg, XReg } from './registers.js';
+import { LR, type GpReg, type XReg } from './registers.js';
 
 /** The PC-relative immediate fields, with their reach in bytes (the range is [-reach, reach - granule]). */
 export const BRANCH_FIELDS = {
@@ -84,7 +84,7 @@ function branchReg(mn: string, base: number, rn: XReg): number {
 }
 export const br = (rn: XReg): number => branchReg('br', 0xd61f0000, rn);
 export const blr = (rn: XReg): number => branchReg('blr', 0xd63f0000, rn);
-export const ret = (rn: XReg = { kind: 'gp', width: 64, num: 30, isSp: false, name: 'x30' }): number => branchReg('ret', 0xd65f0000, rn);
+export const ret = (rn: XReg = LR): number => branchReg('ret', 0xd65f0000, rn);
 
 /** ADR: xd = address of this instruction + offset (+-1 MiB, any byte). */
 export function adr(rd: XReg, offset: number): number {

@@ -9,7 +9,7 @@ import type { Cond } from './conditions.js';
 import { A64EncodeError } from './errors.js';
 import { encodeLogicalImmediate } from './logical-immediate.js';
 import { gp, inRange, sameWidth, sf, uimm } from './operands.js';
-import type { GpReg, RegWidth, WReg, XReg } from './registers.js';
+import { WZR, XZR, type GpReg, type RegWidth, type WReg, type XReg } from './registers.js';
 
 export type Shift = 'lsl' | 'lsr' | 'asr' | 'ror';
 export type Extend = 'uxtb' | 'uxth' | 'uxtw' | 'uxtx' | 'sxtb' | 'sxth' | 'sxtw' | 'sxtx';
@@ -89,7 +89,7 @@ export const subExt = (rd: GpReg, rn: GpReg, rm: GpReg, extend: Extend, amount =
 export const subsExt = (rd: GpReg, rn: GpReg, rm: GpReg, extend: Extend, amount = 0): number =>
   addSubExtended('subs', 'subs', rd, rn, rm, extend, amount);
 
-const zrOf = (r: GpReg): GpReg => ({ kind: 'gp', width: r.width, num: 31, isSp: false, name: r.width === 64 ? 'xzr' : 'wzr' });
+const zrOf = (r: GpReg): GpReg => (r.width === 64 ? XZR : WZR);
 
 /** CMP = SUBS zr, rn, ...; CMN = ADDS zr, rn, ... */
 export const cmpImm = (rn: GpReg, imm: number, shift: 0 | 12 = 0): number => addSubImm('cmp', 'subs', zrOf(rn), rn, imm, shift);

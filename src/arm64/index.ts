@@ -24,9 +24,19 @@
  *   a.emit(ret());
  *   const code: Uint8Array = a.finish(); // throws A64LabelError on unbound labels
  *
- * Out-of-reach branches throw `A64BranchRangeError` (carrying distance and reach); `canReach()` and
- * `branchInRange()` let a JIT decide to relax first. `materialize()` picks the shortest
- * MOVZ/MOVN/MOVK/ORR sequence for any 32- or 64-bit constant. `disassemble()` prints LLVM syntax.
+ * Out-of-reach branches throw `A64BranchRangeError` (carrying distance and reach): at emission
+ * for a bound (backward) label, at `bind()` for a forward one, leaving the buffer unchanged.
+ * To relax, ask first -- `a.canReach('imm19', label)` for bound labels, `branchInRange(field,
+ * bytes)` with the JIT's own bound on a forward distance -- and emit e.g. `b.<inverted cond>`
+ * over an unconditional `b` (`invertCond`). Reach: B/BL +-128 MiB, B.cond/CBZ/CBNZ/ADR
+ * +-1 MiB, TBZ/TBNZ +-32 KiB (`BRANCH_FIELDS`).
+ *
+ * `materialize(rd, value, width?)` returns the shortest MOVZ/MOVN/MOVK/ORR sequence for any
+ * 32- or 64-bit constant (never longer than gcc -O2); `Assembler.materialize` emits it.
+ * `encodeLogicalImmediate`/`decodeLogicalImmediate` convert bitmask immediates of both widths.
+ *
+ * `disassemble(word, address)` / `disassembleBytes(code, base)` print what llvm-objdump prints
+ * for every instruction the encoders produce (aliases, hex immediates, absolute targets).
  */
 export * from './errors.js';
 export * from './registers.js';

@@ -5,7 +5,7 @@
  */
 import { A64EncodeError } from './errors.js';
 import { base, fp, gp, inRange, simmScaled } from './operands.js';
-import type { FpReg, GpReg, XReg } from './registers.js';
+import { WZR, XZR, type FpReg, type GpReg, type XReg } from './registers.js';
 
 // ---------------------------------------------------------------------------------------------
 // Addressing modes
@@ -281,8 +281,7 @@ export const swp = (rs: GpReg, rt: GpReg, rn: GpReg, order: MemOrder = 'relaxed'
 function storeAtomic(op: 'add' | 'clr' | 'eor' | 'set', rs: GpReg, rn: GpReg, order: 'relaxed' | 'release', bytes?: AccessBytes): number {
   if (order !== 'relaxed' && order !== 'release')
     throw new A64EncodeError(`st${op}`, 'order', `${String(order)}: the store forms are only relaxed or release`);
-  const zr: GpReg = { kind: 'gp', width: rs.width, num: 31, isSp: false, name: rs.width === 64 ? 'xzr' : 'wzr' };
-  return atomic(op, rs, zr, rn, order, bytes);
+  return atomic(op, rs, rs.width === 64 ? XZR : WZR, rn, order, bytes);
 }
 export const stadd = (rs: GpReg, rn: GpReg, order: 'relaxed' | 'release' = 'relaxed', bytes?: AccessBytes): number => storeAtomic('add', rs, rn, order, bytes);
 export const stclr = (rs: GpReg, rn: GpReg, order: 'relaxed' | 'release' = 'relaxed', bytes?: AccessBytes): number => storeAtomic('clr', rs, rn, order, bytes);
