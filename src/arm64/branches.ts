@@ -7,7 +7,7 @@
 import { condName, type Cond } from './conditions.js';
 import { A64BranchRangeError, A64EncodeError } from './errors.js';
 import { gp, inRange, uimm } from './operands.js';
-import { LR, type GpReg, type XReg } from './registers.js';
+import { LR, type GpReg } from './registers.js';
 
 /** The PC-relative immediate fields, with their reach in bytes (the range is [-reach, reach - granule]). */
 export const BRANCH_FIELDS = {
@@ -79,21 +79,21 @@ function testBranch(mn: string, nz: number, rt: GpReg, bit: number, offset: numb
 export const tbz = (rt: GpReg, bit: number, offset: number): number => testBranch('tbz', 0, rt, bit, offset);
 export const tbnz = (rt: GpReg, bit: number, offset: number): number => testBranch('tbnz', 1, rt, bit, offset);
 
-function branchReg(mn: string, base: number, rn: XReg): number {
+function branchReg(mn: string, base: number, rn: GpReg): number {
   return (base | (gp(mn, 'rn', rn, 'zr', 64) << 5)) >>> 0;
 }
-export const br = (rn: XReg): number => branchReg('br', 0xd61f0000, rn);
-export const blr = (rn: XReg): number => branchReg('blr', 0xd63f0000, rn);
-export const ret = (rn: XReg = LR): number => branchReg('ret', 0xd65f0000, rn);
+export const br = (rn: GpReg): number => branchReg('br', 0xd61f0000, rn);
+export const blr = (rn: GpReg): number => branchReg('blr', 0xd63f0000, rn);
+export const ret = (rn: GpReg = LR): number => branchReg('ret', 0xd65f0000, rn);
 
 /** ADR: xd = address of this instruction + offset (+-1 MiB, any byte). */
-export function adr(rd: XReg, offset: number): number {
+export function adr(rd: GpReg, offset: number): number {
   const d = gp('adr', 'rd', rd, 'zr', 64);
   return setBranchOffset('adr', 'adr', 0x10000000 | d, offset);
 }
 
 /** ADRP: xd = (address of this instruction & ~0xfff) + offset, offset a multiple of 4096 within +-4 GiB. */
-export function adrp(rd: XReg, offset: number): number {
+export function adrp(rd: GpReg, offset: number): number {
   const d = gp('adrp', 'rd', rd, 'zr', 64);
   if (!Number.isInteger(offset) || offset % 4096 !== 0) throw new A64EncodeError('adrp', 'target', `offset ${offset} is not a multiple of 4096`);
   const pages = offset / 4096;

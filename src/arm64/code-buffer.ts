@@ -9,7 +9,7 @@ import { branchInRange, setBranchOffset, type BranchField } from './branches.js'
 import { condName, type Cond } from './conditions.js';
 import { A64EncodeError, A64LabelError } from './errors.js';
 import { materialize } from './materialize.js';
-import type { GpReg, RegWidth, XReg } from './registers.js';
+import type { GpReg, RegWidth } from './registers.js';
 import { nop } from './system.js';
 
 /** A position in the code, created by `Assembler.newLabel()`, fixed by `bind()`. */
@@ -148,7 +148,7 @@ export class Assembler {
   tbnz(rt: GpReg, bit: number, label: Label): void {
     this.emitToLabel('tbnz', 'imm14', (o) => br.tbnz(rt, bit, o), label);
   }
-  adr(rd: XReg, label: Label): void {
+  adr(rd: GpReg, label: Label): void {
     this.emitToLabel('adr', 'adr', (o) => br.adr(rd, o), label);
   }
 

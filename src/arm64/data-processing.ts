@@ -4,12 +4,14 @@
  *
  * Width comes from the destination register: X operands give the 64-bit form, W the 32-bit form,
  * and the other operands must agree (except where the ISA mixes them, e.g. extended registers).
+ * Parameters are typed `GpReg` even where only one width exists (SXTW, UMULH, ...): a JIT picks
+ * widths at run time, so the width rules are checked at run time, with the operand named.
  */
 import type { Cond } from './conditions.js';
 import { A64EncodeError } from './errors.js';
 import { encodeLogicalImmediate } from './logical-immediate.js';
 import { gp, inRange, sameWidth, sf, uimm } from './operands.js';
-import { WZR, XZR, type GpReg, type RegWidth, type WReg, type XReg } from './registers.js';
+import { WZR, XZR, type GpReg, type RegWidth } from './registers.js';
 
 export type Shift = 'lsl' | 'lsr' | 'asr' | 'ror';
 export type Extend = 'uxtb' | 'uxth' | 'uxtw' | 'uxtx' | 'sxtb' | 'sxth' | 'sxtw' | 'sxtx';
@@ -220,28 +222,28 @@ function only64(mn: string, rd: GpReg): void {
   if (rd.width !== 64) throw new A64EncodeError(mn, 'rd', `${rd.name}: only the 64-bit form exists`);
 }
 /** UMULH/SMULH: high 64 bits of the 128-bit product. X registers only. */
-export function umulh(rd: XReg, rn: XReg, rm: XReg): number {
+export function umulh(rd: GpReg, rn: GpReg, rm: GpReg): number {
   only64('umulh', rd);
   return dp3('umulh', 6, 0, rd, rn, rm, null);
 }
-export function smulh(rd: XReg, rn: XReg, rm: XReg): number {
+export function smulh(rd: GpReg, rn: GpReg, rm: GpReg): number {
   only64('smulh', rd);
   return dp3('smulh', 2, 0, rd, rn, rm, null);
 }
 /** UMADDL/SMADDL: xd = xa + wn * wm widened. */
-export function umaddl(rd: XReg, rn: WReg, rm: WReg, ra: XReg): number {
+export function umaddl(rd: GpReg, rn: GpReg, rm: GpReg, ra: GpReg): number {
   only64('umaddl', rd);
   return dp3('umaddl', 5, 0, rd, rn, rm, ra, [32, 64]);
 }
-export function smaddl(rd: XReg, rn: WReg, rm: WReg, ra: XReg): number {
+export function smaddl(rd: GpReg, rn: GpReg, rm: GpReg, ra: GpReg): number {
   only64('smaddl', rd);
   return dp3('smaddl', 1, 0, rd, rn, rm, ra, [32, 64]);
 }
-export function umull(rd: XReg, rn: WReg, rm: WReg): number {
+export function umull(rd: GpReg, rn: GpReg, rm: GpReg): number {
   only64('umull', rd);
   return dp3('umull', 5, 0, rd, rn, rm, null, [32, 64]);
 }
-export function smull(rd: XReg, rn: WReg, rm: WReg): number {
+export function smull(rd: GpReg, rn: GpReg, rm: GpReg): number {
   only64('smull', rd);
   return dp3('smull', 1, 0, rd, rn, rm, null, [32, 64]);
 }
@@ -280,7 +282,7 @@ export const rbit = (rd: GpReg, rn: GpReg): number => dp1('rbit', 0, rd, rn);
 /** REV16: swap the bytes of each halfword. */
 export const rev16 = (rd: GpReg, rn: GpReg): number => dp1('rev16', 1, rd, rn);
 /** REV32: swap the bytes of each word of an X register. */
-export function rev32(rd: XReg, rn: XReg): number {
+export function rev32(rd: GpReg, rn: GpReg): number {
   only64('rev32', rd);
   return dp1('rev32', 2, rd, rn);
 }
@@ -356,19 +358,19 @@ export function bfxil(rd: GpReg, rn: GpReg, lsb: number, bits: number): number {
 }
 
 /** Sign-extend byte/halfword of a W register into a W or X register. */
-export const sxtb = (rd: GpReg, rn: WReg): number => bitfield('sxtb', 'sbfm', rd, rn, 0, 7, 32);
-export const sxth = (rd: GpReg, rn: WReg): number => bitfield('sxth', 'sbfm', rd, rn, 0, 15, 32);
+export const sxtb = (rd: GpReg, rn: GpReg): number => bitfield('sxtb', 'sbfm', rd, rn, 0, 7, 32);
+export const sxth = (rd: GpReg, rn: GpReg): number => bitfield('sxth', 'sbfm', rd, rn, 0, 15, 32);
 /** SXTW xd, wn = SBFM xd, xn, #0, #31. */
-export function sxtw(rd: XReg, rn: WReg): number {
+export function sxtw(rd: GpReg, rn: GpReg): number {
   only64('sxtw', rd);
   return bitfield('sxtw', 'sbfm', rd, rn, 0, 31, 32);
 }
 /** Zero-extend: only W forms exist (writing a W register already clears the top half). */
-export function uxtb(rd: WReg, rn: WReg): number {
+export function uxtb(rd: GpReg, rn: GpReg): number {
   if (rd.width !== 32) throw new A64EncodeError('uxtb', 'rd', `${rd.name}: only the 32-bit form exists`);
   return bitfield('uxtb', 'ubfm', rd, rn, 0, 7);
 }
-export function uxth(rd: WReg, rn: WReg): number {
+export function uxth(rd: GpReg, rn: GpReg): number {
   if (rd.width !== 32) throw new A64EncodeError('uxth', 'rd', `${rd.name}: only the 32-bit form exists`);
   return bitfield('uxth', 'ubfm', rd, rn, 0, 15);
 }

@@ -5,7 +5,7 @@
  */
 import { A64EncodeError } from './errors.js';
 import { base, fp, gp, inRange, simmScaled } from './operands.js';
-import { WZR, XZR, type FpReg, type GpReg, type XReg } from './registers.js';
+import { WZR, XZR, type FpReg, type GpReg } from './registers.js';
 
 // ---------------------------------------------------------------------------------------------
 // Addressing modes
@@ -131,7 +131,7 @@ export const strh = (rt: GpReg, addr: Address): number => encodeLdSt('strh', 'st
 /** Sign-extending loads; a W destination sign-extends to 32 bits (then zero-extends), an X one to 64. */
 export const ldrsb = (rt: GpReg, addr: Address): number => encodeLdSt('ldrsb', 'ldrsb', rt, addr, false);
 export const ldrsh = (rt: GpReg, addr: Address): number => encodeLdSt('ldrsh', 'ldrsh', rt, addr, false);
-export const ldrsw = (rt: XReg, addr: Address): number => encodeLdSt('ldrsw', 'ldrsw', rt, addr, false);
+export const ldrsw = (rt: GpReg, addr: Address): number => encodeLdSt('ldrsw', 'ldrsw', rt, addr, false);
 
 /** The unscaled forms, signed 9-bit byte offset only: `ldur(x0, mem(x1, -3))`. */
 export const ldur = (rt: GpReg | FpReg, addr: Address): number => encodeLdSt('ldur', 'ldr', rt, addr, true);
@@ -142,7 +142,7 @@ export const ldurh = (rt: GpReg, addr: Address): number => encodeLdSt('ldurh', '
 export const sturh = (rt: GpReg, addr: Address): number => encodeLdSt('sturh', 'strh', rt, addr, true);
 export const ldursb = (rt: GpReg, addr: Address): number => encodeLdSt('ldursb', 'ldrsb', rt, addr, true);
 export const ldursh = (rt: GpReg, addr: Address): number => encodeLdSt('ldursh', 'ldrsh', rt, addr, true);
-export const ldursw = (rt: XReg, addr: Address): number => encodeLdSt('ldursw', 'ldrsw', rt, addr, true);
+export const ldursw = (rt: GpReg, addr: Address): number => encodeLdSt('ldursw', 'ldrsw', rt, addr, true);
 
 /** Can `offset` be used with `mem(base, offset)` for an access of `bytes` bytes? */
 export function isLoadStoreOffset(offset: number, bytes: 1 | 2 | 4 | 8 | 16): boolean {
@@ -189,7 +189,7 @@ function encodePair(mn: string, load: boolean, signedWord: boolean, rt: GpReg | 
 /** LDP/STP of X, W, S, D or Q registers; the offset is scaled by the register size (signed 7 bits). */
 export const ldp = (rt: GpReg | FpReg, rt2: GpReg | FpReg, addr: Address): number => encodePair('ldp', true, false, rt, rt2, addr);
 export const stp = (rt: GpReg | FpReg, rt2: GpReg | FpReg, addr: Address): number => encodePair('stp', false, false, rt, rt2, addr);
-export const ldpsw = (rt: XReg, rt2: XReg, addr: Address): number => encodePair('ldpsw', true, true, rt, rt2, addr);
+export const ldpsw = (rt: GpReg, rt2: GpReg, addr: Address): number => encodePair('ldpsw', true, true, rt, rt2, addr);
 
 // ---------------------------------------------------------------------------------------------
 // Exclusive and ordered accesses
