@@ -20,7 +20,7 @@ function banner(text) {
 function runSuite(label, project, command, args, env) {
   const report = join(reports, `${project}.json`);
   banner(`${label}`);
-  const r = spawnSync(command, [...args, vitest, 'run', '--project', project, '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...passthrough], {
+  const r = spawnSync(command, [...args, vitest, 'run', '--project', project, '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...(passthrough.length > 0 ? ['--passWithNoTests'] : []), ...passthrough], {
     cwd: root,
     stdio: 'inherit',
     env: { ...process.env, ...env },

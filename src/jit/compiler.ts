@@ -1,0 +1,332 @@
+import {
+  A64BranchRangeError,
+  A64EncodeError,
+  Assembler,
+  SP,
+  X25,
+  X29,
+  X30,
+  X8,
+  X0,
+  branchInRange,
+  invertCond,
+  ldp,
+  ldr,
+  mem,
+  mov,
+  nop,
+  postIndex,
+  preIndex,
+  ret,
+  stp,
+  subImm,
+  xreg,
+  type Cond,
+  type GpReg,
+  type Label,
+} from '../arm64/index.js';
+import { insnKind, lddwValue, validateProgram, type BpfInsn, type FunctionInfo, type ProgramInfo } from '../bpf/index.js';
+import { CTX_EXIT_VALUE } from './context-layout.js';
+import { emitAlu, emitEnd, emitNeg } from './emit-alu.js';
+import { emitAtomic, emitLoadAcquire, emitStoreRelease } from './emit-atomic.js';
+import { emitJcond } from './emit-branch.js';
+import { emitCallx, emitHelperCall, emitLocalCall, emitNativeCall } from './emit-call.js';
+import type { Emit } from './emit-context.js';
+import { emitLoad, emitStackArgLoad, emitStackArgStore, emitStore } from './emit-memory.js';
+import { JitCompileError } from './errors.js';
+import { frameLayout, type FrameLayout } from './frame.js';
+import { CTX, ENTRY_FP, a64 } from './registers.js';
+
+export interface CompileOptions {
+  /** address of the runtime context block (context-layout.ts), embedded in the entry prologue */
+  readonly contextAddress: bigint;
+  /** helper ids the runtime will put in the helper table */
+  readonly helperIds: ReadonlySet<number>;
+  /** code addresses of native functions, by CALL src 2 imm */
+  readonly natives?: ReadonlyMap<number, bigint>;
+  /** values of LDDW pseudo forms other than 0 (constant) and 4 (function address) */
+  readonly resolvePseudo?: (pseudo: number, imm: number, nextImm: number, pc: number) => bigint;
+  /** FEAT_LSE instructions, or load/store-exclusive loops */
+  readonly atomics: 'lse' | 'llsc';
+  /** the program's layout from validation; computed when absent */
+  readonly info?: ProgramInfo;
+}
+
+/** Where each BPF slot's code starts, for listings and tests. */
+export interface CompiledProgram {
+  readonly code: Uint8Array;
+  /** code offset of each slot (the second slot of an LDDW gets the offset after the first) */
+  readonly pcOffsets: readonly number[];
+  /** code offset of each function's entry, in ProgramInfo.functions order */
+  readonly functionOffsets: readonly number[];
+  /** [start, end) code offsets of each function's prologue and epilogue */
+  readonly prologues: readonly (readonly [number, number])[];
+  readonly epilogues: readonly (readonly [number, number])[];
+  readonly info: ProgramInfo;
+  /** conditional branches that needed the far form (b.!cond + b) */
+  readonly relaxedBranches: number;
+}
+
+/** A branch whose reach is still unknown while offsets are being estimated. */
+interface PendingBranch {
+  readonly pc: number;
+  readonly at: number;
+  readonly targetPc: number;
+}
+
+/**
+ * BPF -> AArch64. One pass per function over its slots, one `switch` over instruction kinds
+ * that calls small emit helpers (the shape of the Linux arm64 JIT's build_insn).
+ *
+ * Branch relaxation: programs under 1 MiB of code cannot have an out-of-reach conditional
+ * branch, and compile in one pass. Beyond that, a placeholder pass measures every slot's
+ * offset, branches whose distance exceeds B.cond's +-1 MiB get the far form, and the
+ * measuring repeats (each far form adds 4 bytes) until nothing changes.
+ */
+export function compileProgram(program: readonly BpfInsn[], options: CompileOptions): CompiledProgram {
+  const info = options.info ?? validateProgram(program);
+  try {
+    return assemble(program, info, options, new Set(), false);
+  } catch (e) {
+    if (!(e instanceof A64BranchRangeError)) throw e;
+  }
+  const far = new Set<number>();
+  for (let round = 0; round < 64; round++) {
+    const estimate = assemble(program, info, options, far, true);
+    let grew = false;
+    for (const b of estimate.pending) {
+      if (far.has(b.pc)) continue;
+      const distance = estimate.pcOffsets[b.targetPc]! - b.at;
+      if (!branchInRange('imm19', distance)) {
+        far.add(b.pc);
+        grew = true;
+      }
+    }
+    if (!grew) return assemble(program, info, options, far, false);
+  }
+  throw new JitCompileError('branch relaxation did not converge', -1);
+}
+
+function assemble(
+  program: readonly BpfInsn[],
+  info: ProgramInfo,
+  options: CompileOptions,
+  far: ReadonlySet<number>,
+  estimate: true,
+): CompiledProgram & { pending: PendingBranch[] };
+function assemble(program: readonly BpfInsn[], info: ProgramInfo, options: CompileOptions, far: ReadonlySet<number>, estimate: false): CompiledProgram;
+function assemble(
+  program: readonly BpfInsn[],
+  info: ProgramInfo,
+  options: CompileOptions,
+  far: ReadonlySet<number>,
+  estimate: boolean,
+): CompiledProgram & { pending?: PendingBranch[] } {
+  const a = new Assembler();
+  const slotLabels: Label[] = [];
+  const labelOf = (pc: number): Label => (slotLabels[pc] ??= a.newLabel());
+  const functionLabels = new Map<number, Label>(info.functions.map((f) => [f.start, a.newLabel()]));
+  const pcOffsets = new Array<number>(program.length).fill(0);
+  const functionOffsets: number[] = [];
+  const prologues: [number, number][] = [];
+  const epilogues: [number, number][] = [];
+  const pending: PendingBranch[] = [];
+  const exitAll = a.newLabel();
+  const callbackEntries = info.functions.filter((f) => f.isCallback).map((f) => functionLabels.get(f.start)!);
+
+  for (const fn of info.functions) {
+    const frame = frameLayout(program, fn);
+    const epilogue = a.newLabel();
+    const entry = functionLabels.get(fn.start)!;
+    functionOffsets.push(a.offset);
+    a.bind(entry);
+    const prologueStart = a.offset;
+    emitPrologue(a, frame, options.contextAddress);
+    prologues.push([prologueStart, a.offset]);
+
+    let pc = 0;
+    const emit: Emit = {
+      a,
+      frame,
+      program,
+      get pc() {
+        return pc;
+      },
+      atomics: options.atomics,
+      epilogue,
+      exitAll,
+      functionLabel: (start) => {
+        const l = functionLabels.get(start);
+        if (!l) throw new JitCompileError(`slot ${start} is not the start of a function`, pc);
+        return l;
+      },
+      branchTo(cond: Cond, targetPc: number) {
+        farOrNear(targetPc, () => a.bCond(cond, labelOf(targetPc)), (skip) => a.bCond(invertCond(cond), skip));
+      },
+      compareBranchTo(nonZero: boolean, reg: GpReg, targetPc: number) {
+        farOrNear(
+          targetPc,
+          () => (nonZero ? a.cbnz(reg, labelOf(targetPc)) : a.cbz(reg, labelOf(targetPc))),
+          (skip) => (nonZero ? a.cbz(reg, skip) : a.cbnz(reg, skip)),
+        );
+      },
+      jumpTo(targetPc: number) {
+        if (estimate) a.emit(nop());
+        else a.b(labelOf(targetPc));
+      },
+    };
+
+    /** near: one branch; far: the inverted branch over an unconditional B (+-128 MiB). */
+    function farOrNear(targetPc: number, near: () => void, inverted: (skip: Label) => void): void {
+      if (far.has(pc)) {
+        const skip = a.newLabel();
+        inverted(skip);
+        emit.jumpTo(targetPc);
+        a.bind(skip);
+      } else if (estimate) {
+        pending.push({ pc, at: a.offset, targetPc });
+        a.emit(nop());
+      } else {
+        near();
+      }
+    }
+
+    for (pc = fn.start; pc < fn.end; pc++) {
+      pcOffsets[pc] = a.offset;
+      if (!estimate) a.bind(labelOf(pc));
+      const insn = program[pc]!;
+      try {
+        const consumed = compileInsn(emit, insn, pc, info, options, functionLabels, callbackEntries);
+        if (consumed === 2) pcOffsets[++pc] = a.offset;
+      } catch (e) {
+        if (e instanceof A64BranchRangeError) throw e;
+        if (e instanceof JitCompileError) throw e;
+        if (e instanceof A64EncodeError || e instanceof RangeError) throw new JitCompileError(e.message, pc);
+        throw e;
+      }
+    }
+    const epilogueStart = a.offset;
+    a.bind(epilogue);
+    emitEpilogue(a, frame);
+    epilogues.push([epilogueStart, a.offset]);
+    if (frame.isEntry) {
+      // Unwind everything: restore the entry's frame pointer, take R0 from the context block
+      // and leave through the entry epilogue (it restores every callee-saved register).
+      a.bind(exitAll);
+      a.emit(mov(X29, ENTRY_FP));
+      a.emit(ldr(X8, mem(CTX, CTX_EXIT_VALUE)));
+      a.b(epilogue);
+    }
+  }
+  const code = estimate ? new Uint8Array(a.offset) : a.finish();
+  return { code, pcOffsets, functionOffsets, prologues, epilogues, info, relaxedBranches: far.size, pending };
+}
+
+/** Returns how many slots the instruction took (2 for LDDW). */
+function compileInsn(
+  e: Emit,
+  insn: BpfInsn,
+  pc: number,
+  info: ProgramInfo,
+  options: CompileOptions,
+  functionLabels: ReadonlyMap<number, Label>,
+  callbackEntries: readonly Label[],
+): 1 | 2 {
+  const k = insnKind(insn);
+  if (!k) throw new JitCompileError(`unknown opcode 0x${insn.code.toString(16).padStart(2, '0')}`, pc);
+  const a = e.a;
+  switch (k.kind) {
+    case 'alu':
+      emitAlu(e, insn, k);
+      return 1;
+    case 'neg':
+      emitNeg(e, insn, k.width);
+      return 1;
+    case 'end':
+      emitEnd(e, insn, k.bits, k.order);
+      return 1;
+    case 'ja':
+      if (k.offset !== 0) e.jumpTo(pc + 1 + k.offset);
+      return 1;
+    case 'jcond':
+      emitJcond(e, insn, pc, k.width, k.op, k.source);
+      return 1;
+    case 'call-helper':
+      emitHelperCall(e, k.id, options.helperIds.has(k.id));
+      return 1;
+    case 'call-native': {
+      const address = options.natives?.get(k.id);
+      if (address === undefined) throw new JitCompileError(`native function ${k.id} is not linked (no address for it)`, pc);
+      emitNativeCall(e, address);
+      return 1;
+    }
+    case 'call-local': {
+      const target = functionLabels.get(pc + 1 + k.offset);
+      if (!target) throw new JitCompileError(`call to slot ${pc + 1 + k.offset}, which does not start a function`, pc);
+      emitLocalCall(e, target);
+      return 1;
+    }
+    case 'callx':
+      emitCallx(e, k.reg, callbackEntries);
+      return 1;
+    case 'exit':
+      // the function's last slot falls through into its epilogue
+      if (!isLastOfFunction(info, pc)) a.b(e.epilogue);
+      return 1;
+    case 'lddw': {
+      const next = e.program[pc + 1];
+      if (!next) throw new JitCompileError('lddw without its second slot', pc);
+      const dst = a64(insn.dst);
+      if (k.pseudo === 0) a.materialize(dst, lddwValue(insn, next));
+      else if (k.pseudo === 4) a.adr(dst, e.functionLabel(pc + 1 + insn.imm));
+      else {
+        if (!options.resolvePseudo) throw new JitCompileError(`lddw pseudo form src=${k.pseudo} needs a loader to resolve it`, pc);
+        a.materialize(dst, options.resolvePseudo(k.pseudo, insn.imm, next.imm, pc));
+      }
+      return 2;
+    }
+    case 'ld-legacy':
+      throw new JitCompileError('legacy packet access (LD|ABS, LD|IND) is not supported', pc);
+    case 'load':
+      if (k.stackArg) emitStackArgLoad(e, insn);
+      else emitLoad(e, insn, k.size, k.signed);
+      return 1;
+    case 'store':
+      if (k.stackArg) emitStackArgStore(e, insn, k.source);
+      else emitStore(e, insn, k.size, k.source);
+      return 1;
+    case 'atomic':
+      emitAtomic(e, insn, k.size, k.op, k.fetch);
+      return 1;
+    case 'load-acquire':
+      emitLoadAcquire(e, insn, k.size);
+      return 1;
+    case 'store-release':
+      emitStoreRelease(e, insn, k.size);
+      return 1;
+  }
+}
+
+function isLastOfFunction(info: ProgramInfo, pc: number): boolean {
+  return info.functions.some((f: FunctionInfo) => f.end === pc + 1);
+}
+
+function emitPrologue(a: Assembler, frame: FrameLayout, contextAddress: bigint): void {
+  a.emit(stp(X29, X30, preIndex(SP, -16)));
+  a.emit(mov(X29, SP));
+  for (const [r1, r2] of frame.savedPairs) a.emit(stp(xreg(r1), xreg(r2), preIndex(SP, -16)));
+  if (frame.isEntry) {
+    a.materialize(CTX, contextAddress);
+    a.emit(mov(ENTRY_FP, X29));
+  }
+  if (frame.usesFp) a.emit(mov(X25, SP));
+  if (frame.spBelowFp > 0) a.emit(subImm(SP, SP, frame.spBelowFp));
+}
+
+function emitEpilogue(a: Assembler, frame: FrameLayout): void {
+  if (frame.isEntry) a.emit(mov(X0, X8));
+  frame.savedPairs.forEach(([r1, r2], i) => a.emit(ldp(xreg(r1), xreg(r2), mem(X29, -16 * (i + 1)))));
+  a.emit(mov(SP, X29));
+  a.emit(ldp(X29, X30, postIndex(SP, 16)));
+  a.emit(ret());
+}

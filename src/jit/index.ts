@@ -1,0 +1,18 @@
+/**
+ * a64jit's BPF -> AArch64 compiler.
+ *
+ *   const prog = JitProgram.compile(insns, { helpers, natives, atomics: 'auto', blind: false });
+ *   prog.run(buffer)          // R1 = buffer, R2 = its length; returns R0 as a bigint
+ *   prog.formatListing()      // each BPF instruction with the AArch64 code it became
+ *   prog.free()
+ *
+ * `compileProgram` is the pure compiler (BPF slots -> machine code + offsets), usable without
+ * executable memory, e.g. for listings on any host.
+ */
+export { compileProgram, type CompileOptions, type CompiledProgram } from './compiler.js';
+export { JitProgram, ENTRY_SIGNATURE, type JitOptions, type NativeTarget } from './program.js';
+export { JitCompileError, JitRuntimeError } from './errors.js';
+export { blindConstants } from './blinding.js';
+export { listing, formatListing, type ListingLine } from './listing.js';
+export { BPF_REG_AX } from './registers.js';
+export * from './context-layout.js';

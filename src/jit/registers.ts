@@ -1,0 +1,48 @@
+import { X0, X1, X10, X11, X12, X16, X19, X2, X20, X21, X22, X25, X27, X28, X3, X4, X5, X6, X7, X8, X9, type XReg } from '../arm64/index.js';
+
+/**
+ * BPF -> AArch64 register mapping of the Linux arm64 JIT after the 2026 stack-argument series
+ * (../shared/docs/bpf-stack-args.md): R0 moved from x7 to x8 so that x5-x7 can carry
+ * arguments 6-8 exactly where AAPCS64 6.8.2 puts them; R1-R5 are x0-x4, so helper and native
+ * calls need no argument shuffling; R6-R9 are AAPCS64 callee-saved (x19-x22) like BPF's.
+ */
+export const BPF_REG_AX = 12;
+
+const MAP: readonly (XReg | undefined)[] = [
+  X8, // R0: return value (moved to x0 only at the program's exit)
+  X0, // R1..R5: arguments
+  X1,
+  X2,
+  X3,
+  X4,
+  X19, // R6..R9: callee-saved
+  X20,
+  X21,
+  X22,
+  X25, // R10: frame pointer (read-only)
+  undefined, // R11: stack-argument base, never a value (see emit-stack-args.ts)
+  X9, // AX: constant-blinding scratch, as in the kernel
+];
+
+export function a64(bpfReg: number): XReg {
+  const r = MAP[bpfReg];
+  if (!r) throw new RangeError(`BPF register r${bpfReg} has no AArch64 mapping`);
+  return r;
+}
+
+/** JIT temporaries: never hold a BPF value across instructions. x5-x7 are not among them. */
+export const TMP1 = X10;
+export const TMP2 = X11;
+export const TMP3 = X12;
+/** AAPCS64 IP0: the register for call targets (veneers use it; nothing else lives there). */
+export const CALL_TARGET = X16;
+/** Points at the runtime context block (context-layout.ts) in every function. */
+export const CTX = X27;
+/** The entry function's frame pointer, for unwinding everything at once (helper exit). */
+export const ENTRY_FP = X28;
+/** Outgoing/incoming stack arguments 6, 7, 8 (AAPCS64 argument registers x5-x7). */
+export const STACK_ARG_REGS: readonly XReg[] = [X5, X6, X7];
+/** Stack-argument slots beyond these registers go to [sp] (outgoing) / [x29, #16] (incoming). */
+export const STACK_ARG_REG_SLOTS = 3;
+/** Helpers and native functions return in x0 (AAPCS64 6.9). */
+export const RESULT = X0;
