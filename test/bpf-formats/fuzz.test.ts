@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { loadBpfObject } from '../../src/bpf/elf-loader.js';
-import type { BpfInsn } from '../../src/bpf/instruction.js';
+import { decodeProgram, type BpfInsn } from '../../src/bpf/instruction.js';
 import { CLANG, compileBpf, fixtures } from './support/c-fixtures.js';
 import { runFuzz } from './support/fuzz.js';
 import { haveTool, parseGolden } from './support/llvm-corpus.js';
@@ -35,6 +35,11 @@ it(`${CASES} random and mutated inputs give only typed errors`, { timeout: Math.
   }
   const golden = parseGolden(readFileSync(new URL('../golden/bpf-llvm-corpus.tsv', import.meta.url), 'utf8'));
   const asmLines = golden.filter((_, i) => i % 5 === 0).map((g) => g.input);
+  // Seed programs that need no compiler: runs of 16 golden encodings followed by an exit.
+  for (let i = 0; i + 16 <= golden.length; i += 64) {
+    const hex = golden.slice(i, i + 16).map((g) => g.hex).join('') + '9500000000000000';
+    programs.push(decodeProgram(Buffer.from(hex, 'hex')));
+  }
   const report = runFuzz(CASES, SEED, { objects, programs, asmLines });
   console.log(
     `fuzz: ${report.cases} cases (seed ${SEED}), ${objects.length} seed objects, ${programs.length} seed programs, slowest case ${report.slowestMs.toFixed(1)} ms\n` +
