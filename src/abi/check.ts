@@ -1,0 +1,106 @@
+/**
+ * Comparing what was observed with what the model says, producing mismatches that name the
+ * argument, where the model expected it and where it was actually found.
+ */
+import { describePieces, type ArgClass, type Classification } from './classify.js';
+import { expectedExtension, gather, locate, needleOf, readAt, type MachineState } from './machine-state.js';
+import { formatType } from './signature-text.js';
+import { hex, sameValue } from './values.js';
+
+export interface Mismatch {
+  /** 'arg 3 (f64)' or 'result ({f32,f32})' */
+  readonly what: string;
+  /** where the model puts it */
+  readonly expected: string;
+  /** where the bytes were found instead (or what was observed) */
+  readonly found: string;
+  readonly expectedBytes: string;
+  readonly actualBytes: string;
+}
+
+export const argName = (a: ArgClass): string => `arg ${a.index} (${formatType(a.type)}${a.variadic ? ', variadic' : ''})`;
+
+function whereFound(state: MachineState | undefined, needleSource: Uint8Array, a: { type: ArgClass['type'] }): string {
+  if (!state) return 'elsewhere';
+  const places = locate(state, needleOf(a.type, needleSource));
+  return places.length ? `found at ${places.slice(0, 3).join(', ')}` : 'not found in x0-x8, v0-v7 or the stack';
+}
+
+/**
+ * Receiver side is a capture probe: read each argument from the captured state where the model
+ * says it is. `refCopy(i)` gives the probe's copy of a by-reference argument's pointee.
+ */
+export function checkCapturedArguments(
+  cls: Classification,
+  values: readonly Uint8Array[],
+  captured: MachineState,
+  refCopy: (index: number) => Uint8Array,
+): Mismatch[] {
+  const out: Mismatch[] = [];
+  for (const a of cls.args) {
+    const want = values[a.index]!;
+    let got: Uint8Array;
+    try {
+      got = a.byReference ? refCopy(a.index) : gather(captured, a.pieces, a.size);
+    } catch (e) {
+      out.push({ what: argName(a), expected: describePieces(a), found: (e as Error).message, expectedBytes: hex(want), actualBytes: '' });
+      continue;
+    }
+    if (!sameValue(a.type, want, got)) {
+      out.push({ what: argName(a), expected: describePieces(a), found: whereFound(captured, want, a), expectedBytes: hex(want), actualBytes: hex(got) });
+      continue;
+    }
+    const ext = expectedExtension(a, want);
+    if (ext) {
+      const reg = readAt(captured, a.pieces[0]!.at, 4);
+      if (hex(reg) !== hex(ext)) {
+        out.push({ what: `${argName(a)} extension`, expected: `${describePieces(a)} extended to 32 bits`, found: 'not extended', expectedBytes: hex(ext), actualBytes: hex(reg) });
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Receiver side reports values (a C function, a JS callback): compare each with what was placed,
+ * and when different say where the received bytes had been placed.
+ */
+export function checkReceivedArguments(
+  cls: Classification,
+  values: readonly Uint8Array[],
+  received: readonly (Uint8Array | undefined)[],
+  placed: MachineState,
+): Mismatch[] {
+  const out: Mismatch[] = [];
+  for (const a of cls.args) {
+    const want = values[a.index]!;
+    const got = received[a.index];
+    if (!got) {
+      out.push({ what: argName(a), expected: describePieces(a), found: 'nothing received', expectedBytes: hex(want), actualBytes: '' });
+      continue;
+    }
+    if (!sameValue(a.type, want, got)) {
+      const places = locate(placed, needleOf(a.type, got));
+      const found = places.length ? `read from ${places.slice(0, 3).join(', ')}` : 'received bytes that were not placed anywhere';
+      out.push({ what: argName(a), expected: describePieces(a), found, expectedBytes: hex(want), actualBytes: hex(got) });
+    }
+  }
+  return out;
+}
+
+/** Compare a result value (bytes) with the pattern. `state` (optional) helps to say where it was. */
+export function checkResult(cls: Classification, want: Uint8Array | undefined, got: Uint8Array | undefined, state?: MachineState): Mismatch[] {
+  const r = cls.result;
+  if (!r || !want) return [];
+  const what = `result (${formatType(r.type)})`;
+  if (!got) return [{ what, expected: describePieces(r), found: 'no result', expectedBytes: hex(want), actualBytes: '' }];
+  if (sameValue(r.type, want, got)) return [];
+  return [{ what, expected: describePieces(r), found: state ? whereFound(state, want, r) : 'a different value', expectedBytes: hex(want), actualBytes: hex(got) }];
+}
+
+/** The result bytes as a caller sees them, per the model: registers, or the x8 block. */
+export function resultFromState(cls: Classification, state: MachineState, memory: Uint8Array | undefined): Uint8Array | undefined {
+  const r = cls.result;
+  if (!r) return undefined;
+  return r.indirect ? memory : gather(state, r.pieces, r.size);
+}
