@@ -17,7 +17,7 @@ import { patternsFor } from './patterns.js';
 /** Run one signature: JS calls the probe through koffi. */
 export function koffiToProbe(sig: Signature, ctx: DirectionContext): Mismatch[] {
   const cls = classify(sig, ctx.variant);
-  const { values, result } = patternsFor(sig, ctx.seed);
+  const { values, result } = patternsFor(sig, ctx.seed, 'koffi-to-probe');
   const layout = captureLayout(cls);
   const buffer = Buffer.alloc(layout.size);
   const address = bufferAddress(buffer);
