@@ -3,9 +3,8 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BpfObject, BpfProgram } from '../../../src/bpf/elf-loader.js';
-import type { NativeFunction } from '../../../src/bpf/helpers.js';
 import { interpret } from '../../../src/bpf/interpreter.js';
-import { Memory } from '../../../src/bpf/memory.js';
+import { linkForInterpreter } from '../../../src/bpf/object-linker.js';
 
 export const FIXTURE_DIR = fileURLToPath(new URL('../../fixtures/c/', import.meta.url));
 export const CLANG = 'clang-22';
@@ -68,33 +67,13 @@ const NATIVES: Record<string, (a: readonly bigint[]) => bigint> = {
 const ARITY: Record<string, number> = { native_mix: 3, native_twice: 1 };
 
 /**
- * Run a loaded program in the reference interpreter, doing the linker's job in the small:
+ * Run a loaded program in the reference interpreter, linked by src/bpf/object-linker.ts:
  * each global data image gets a fresh copy mapped in memory, LDDW src 2 resolves to its
  * address + offset, pointers stored inside data are patched, externs bind to natives by name.
  */
 export function runInInterpreter(obj: BpfObject, program: BpfProgram): bigint {
-  const memory = new Memory();
-  const regions = obj.data.map((d, i) => memory.addRegion(`${d.name}#${i}`, Uint8Array.from(d.bytes.length === 0 ? [0] : d.bytes), { writable: d.writable }));
-  for (const r of obj.dataRelocations) {
-    const view = new DataView(regions[r.data]!.bytes.buffer);
-    const addr = regions[r.target]!.base + BigInt(r.targetOffset);
-    if (r.width === 8) view.setBigUint64(r.offset, addr, true);
-    else view.setUint32(r.offset, Number(BigInt.asUintN(32, addr)), true);
-  }
-  const natives = new Map<number, NativeFunction>();
-  obj.externs.forEach((e, i) => {
-    const fn = NATIVES[e.name];
-    if (fn === undefined) throw new Error(`no native '${e.name}'`);
-    natives.set(i, { name: e.name, arity: ARITY[e.name]!, call: (args) => fn(args) });
-  });
-  const result = interpret(program.insns, {
-    mem: ctxBytes(),
-    memory,
-    natives,
-    resolvePseudo: (pseudo, imm, nextImm, pc) => {
-      if (pseudo !== 2) throw new Error(`pc ${pc}: unexpected LDDW pseudo ${pseudo}`);
-      return regions[imm]!.base + BigInt(nextImm);
-    },
-  });
+  const natives = new Map(Object.entries(NATIVES).map(([name, fn]) => [name, { arity: ARITY[name]!, call: (args: readonly bigint[]) => fn(args) }]));
+  const link = linkForInterpreter(obj, program, { natives });
+  const result = interpret(program.insns, { mem: ctxBytes(), memory: link.memory, natives: link.natives, resolvePseudo: link.resolvePseudo });
   return result.value;
 }
