@@ -1,6 +1,7 @@
 import type { CliCommand, CliIo } from './command.js';
-import { CliUsageError } from './command.js';
+import { CliInputError, CliUsageError } from './command.js';
 import { commands } from './commands/index.js';
+import { reexecUnderEmulation } from './emulation.js';
 
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
   const [name, ...rest] = argv;
@@ -18,13 +19,18 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     return 0;
   }
   try {
+    // AArch64 code runs natively on arm64 only; elsewhere the same command runs under qemu.
+    if (process.arch !== 'arm64' && command.executesNative?.(rest)) {
+      return await reexecUnderEmulation(argv, io, { notice: !command.quietEmulation, stdin: command.readsStdin?.(rest) ?? false });
+    }
     return await command.run(rest, io);
   } catch (e) {
     if (e instanceof CliUsageError) {
       io.err(`a64jit ${command.name}: ${e.message}\n\n${command.usage}\n`);
       return 2;
     }
-    const message = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+    // Input errors carry their own 'file:position:' prefix; other errors keep their type name.
+    const message = e instanceof CliInputError ? e.message : e instanceof Error ? `${e.name}: ${e.message}` : String(e);
     io.err(`a64jit ${command.name}: ${message}\n`);
     return 1;
   }
@@ -43,5 +49,11 @@ export const processIo: CliIo = {
     const chunks: Buffer[] = [];
     for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
     return Buffer.concat(chunks);
+  },
+  exitBySignal: (signal) => {
+    // Die the way the child did, so a shell sees the same status; the default action of a
+    // fatal signal needs its handlers gone first.
+    process.removeAllListeners(signal);
+    process.kill(process.pid, signal);
   },
 };

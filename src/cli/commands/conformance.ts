@@ -1,47 +1,43 @@
 import { existsSync } from 'node:fs';
-import type { BpfExecutor } from '../../bpf/conformance.js';
 import { collectConformanceFiles, interpreterExecutor, runConformanceFile } from '../../bpf/conformance.js';
+import { parseArgs, type ParsedArgs } from '../args.js';
 import type { CliCommand, CliIo } from '../command.js';
 import { CliUsageError } from '../command.js';
+import { JIT_FLAGS, JIT_FLAGS_USAGE, jitExecutor, jitFlags } from '../engine.js';
 
-const usage = `usage: a64jit conformance --interp <file.data | directory>...
+const usage = `usage: a64jit conformance [--interp | --llsc | --blind] <file.data | directory>...
 
-Runs bpf_conformance '.data' tests (directories are searched for *.data) and prints one line
-per failing test, then 'N passed, N failed'. Exit code 0 only if every test passed.
+Runs bpf_conformance '.data' tests (directories are searched for *.data) on the JIT and prints
+one line per failing test ('FAIL <file>: <why>'), then 'N passed, N failed'. Exit code 0 only
+if every test passed.
 
-  --interp   run the tests on the reference interpreter
-             (without it the JIT engine would run them; it is not available yet)`;
+  --interp   run the tests on the reference interpreter instead
+${JIT_FLAGS_USAGE}
 
-/** Engine for a run without --interp. The JIT plugs in here (issue 5). */
-let jitExecutor: BpfExecutor | undefined;
-export function setJitExecutor(executor: BpfExecutor): void {
-  jitExecutor = executor;
+Without --interp, on a non-arm64 host the command re-runs itself under qemu-aarch64 (set up
+by \`npm run setup\`) and says so on stderr.`;
+
+function parse(args: readonly string[]): ParsedArgs {
+  const parsed = parseArgs(args, { flags: ['--interp', ...JIT_FLAGS] });
+  if (parsed.positionals.length === 0) throw new CliUsageError('no test files or directories given');
+  jitFlags(parsed);
+  for (const p of parsed.positionals) {
+    if (!existsSync(p)) throw new CliUsageError(`no such file or directory: ${p}`);
+  }
+  return parsed;
 }
 
 export const conformanceCommand: CliCommand = {
   name: 'conformance',
-  summary: 'run bpf_conformance .data tests (--interp: on the interpreter)',
+  summary: 'run bpf_conformance .data tests on the JIT (--interp: on the interpreter)',
   usage,
+  executesNative: (args) => !parse(args).flags.has('--interp'),
   async run(args: readonly string[], io: CliIo): Promise<number> {
-    let interp = false;
-    const paths: string[] = [];
-    for (const a of args) {
-      if (a === '--interp') interp = true;
-      else if (a.startsWith('-')) throw new CliUsageError(`unknown option '${a}'`);
-      else paths.push(a);
-    }
-    if (paths.length === 0) throw new CliUsageError('no test files or directories given');
-    const executor = interp ? interpreterExecutor : jitExecutor;
-    if (!executor) {
-      io.err('a64jit conformance: the JIT engine is not available yet; use --interp to run the tests on the interpreter\n');
-      return 2;
-    }
-    for (const p of paths) {
-      if (!existsSync(p)) throw new CliUsageError(`no such file or directory: ${p}`);
-    }
-    const files = collectConformanceFiles(paths);
+    const parsed = parse(args);
+    const executor = parsed.flags.has('--interp') ? interpreterExecutor : jitExecutor(jitFlags(parsed));
+    const files = collectConformanceFiles(parsed.positionals);
     if (files.length === 0) {
-      io.err(`a64jit conformance: no .data files found in ${paths.join(', ')}\n`);
+      io.err(`a64jit conformance: no .data files found in ${parsed.positionals.join(', ')}\n`);
       return 1;
     }
     let passed = 0;

@@ -4,8 +4,11 @@ import { parseConformanceFile } from '../../bpf/conformance-file.js';
 import { disassemble, type DisasmLine } from '../../bpf/disassembler.js';
 import { loadBpfObject, type BpfCodeRelocation, type BpfObject } from '../../bpf/elf-loader.js';
 import { decodeProgram, type BpfInsn } from '../../bpf/instruction.js';
+import { arm64Listing, type ListingOptions } from '../arm64-listing.js';
 import type { CliCommand, CliIo } from '../command.js';
 import { CliUsageError } from '../command.js';
+import { engineError } from '../engine.js';
+import { displayName, parseProgram, readInput } from '../inputs.js';
 
 const FORMATS = ['elf', 'raw', 'hex', 'data'] as const;
 type Format = (typeof FORMATS)[number];
@@ -27,7 +30,16 @@ Options:
   --entry <name>     (elf) only this function (a static function is linked on request)
   --labels           name jump and call targets (L<pc>) instead of +offsets
   --no-pcs           no slot-index column
-  --no-alu32         rN instead of wN for 8/16/32-bit loads and stores (llvm-objdump -mcpu=v1/v2)`;
+  --no-alu32         rN instead of wN for 8/16/32-bit loads and stores (llvm-objdump -mcpu=v1/v2)
+
+JIT listing:
+  --arm64            each BPF instruction with the AArch64 code the JIT makes of it, objdump
+                     style ('  ; pc: bpf text' then '  address:  bytes  instruction'). Pure
+                     compilation, nothing runs, any host: code at address 0, context block
+                     and natives at 0, global data at the interpreter's addresses. Also takes
+                     assembly (.s, either syntax) as input
+  --llsc             (--arm64) atomics as load/store-exclusive loops (default: LSE)
+  --blind            (--arm64) constant blinding, random seed`;
 
 export const disasmCommand: CliCommand = {
   name: 'disasm',
@@ -41,6 +53,9 @@ export const disasmCommand: CliCommand = {
     let pcs = true;
     let alu32 = true;
     let input: string | undefined;
+    let arm64 = false;
+    let llsc = false;
+    let blind = false;
     for (let i = 0; i < args.length; i++) {
       const a = args[i]!;
       const value = (): string => {
@@ -57,11 +72,19 @@ export const disasmCommand: CliCommand = {
       else if (a === '--labels') labels = true;
       else if (a === '--no-pcs') pcs = false;
       else if (a === '--no-alu32') alu32 = false;
+      else if (a === '--arm64') arm64 = true;
+      else if (a === '--llsc') llsc = true;
+      else if (a === '--blind') blind = true;
       else if (a.startsWith('-') && a !== '-') throw new CliUsageError(`unknown option '${a}'`);
       else if (input === undefined) input = a;
       else throw new CliUsageError('only one input file is accepted');
     }
     if (input === undefined) throw new CliUsageError('no input file (use - for standard input)');
+    if (!arm64 && (llsc || blind)) throw new CliUsageError('--llsc and --blind apply to --arm64 listings only');
+    if (arm64) {
+      if (labels || !pcs || !alu32) throw new CliUsageError('--labels, --no-pcs and --no-alu32 shape the BPF listing, not --arm64');
+      return arm64Command(input, format, section, entry, { atomics: llsc ? 'llsc' : 'lse', ...(blind ? { blindSeed: (Math.random() * 2 ** 32) >>> 0 } : {}) }, io);
+    }
     const bytes = new Uint8Array(input === '-' ? await io.readStdin() : readFileSync(input));
     format ??= detect(input, bytes);
     if (format !== 'elf' && (section !== undefined || entry !== undefined)) {
@@ -87,6 +110,41 @@ export const disasmCommand: CliCommand = {
     return 0;
   },
 };
+
+/** disasm --arm64: any program input run accepts (.o, .s, .data, .bin) plus hex text. */
+async function arm64Command(input: string, format: Format | undefined, section: string | undefined, entry: string | undefined, options: ListingOptions, io: CliIo): Promise<number> {
+  const file = displayName(input);
+  const bytes = await readInput(input, io);
+  const asmSource = /\.(s|asm)$/i.test(input);
+  if (format === 'hex' || (format === undefined && !asmSource && detect(input, bytes) === 'hex')) {
+    if (section !== undefined || entry !== undefined) throw new CliUsageError('--section and --entry apply to ELF objects only');
+    io.out(listingOrError(() => arm64Listing(decodeProgram(parseHex(new TextDecoder().decode(bytes))), options), file));
+    return 0;
+  }
+  if (section !== undefined && entry === undefined && format !== undefined && format !== 'elf') throw new CliUsageError('--section and --entry apply to ELF objects only');
+  const loaded = parseProgram(bytes, input, { ...(format === undefined ? {} : { format }), ...(entry === undefined ? {} : { entry }) });
+  if (loaded.kind === 'insns') {
+    if (section !== undefined) throw new CliUsageError('--section and --entry apply to ELF objects only');
+    io.out(listingOrError(() => arm64Listing(loaded.insns, options), file));
+    return 0;
+  }
+  const obj = loaded.obj;
+  const programs = obj.programs.filter((p) => (section === undefined || p.section === section) && (entry === undefined || p.name === entry));
+  if (programs.length === 0) {
+    io.err(`a64jit disasm: no entry point matches (entry points: ${obj.programs.map((p) => `${p.section}:${p.name}`).join(', ') || 'none'})\n`);
+    return 1;
+  }
+  io.out(programs.map((p) => `# ${p.section}:${p.name}\n${listingOrError(() => arm64Listing(p.insns, options, { obj, program: p }), file)}`).join('\n'));
+  return 0;
+}
+
+function listingOrError(make: () => string, file: string): string {
+  try {
+    return make();
+  } catch (e) {
+    throw engineError(e, file);
+  }
+}
 
 function detect(name: string, bytes: Uint8Array): Format {
   if (bytes[0] === 0x7f && bytes[1] === 0x45 && bytes[2] === 0x4c && bytes[3] === 0x46) return 'elf';

@@ -1,11 +1,15 @@
 import type { CliCommand } from '../command.js';
 import { asmCommand } from './asm.js';
 import { conformanceCommand } from './conformance.js';
+import { conformancePluginCommand } from './conformance-plugin.js';
 import { disasmCommand } from './disasm.js';
+import { runCommand } from './run.js';
 
 /** Every sub-command, in the order `a64jit --help` lists them. Add one line per command. */
 export const commands: readonly CliCommand[] = [
   asmCommand,
   conformanceCommand,
+  conformancePluginCommand,
   disasmCommand,
+  runCommand,
 ];

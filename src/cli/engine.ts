@@ -1,0 +1,93 @@
+import { conformanceHelpers, interpret, type BpfExecutor } from '../bpf/index.js';
+import { linkForInterpreter } from '../bpf/object-linker.js';
+import { JitCompileError, JitProgram, JitRuntimeError, type JitOptions } from '../jit/index.js';
+import { ObjectProgram } from '../jit/object-program.js';
+import { NativeLibrary, NativeLibraryError } from '../runtime/native-library.js';
+import type { ParsedArgs } from './args.js';
+import { CliInputError, CliUsageError } from './command.js';
+import { inputError, type LoadedProgram } from './inputs.js';
+
+/** The JIT switches shared by run, conformance and conformance-plugin. */
+export interface JitFlags {
+  readonly atomics: 'auto' | 'llsc';
+  readonly blind: boolean;
+}
+
+export const JIT_FLAGS = ['--llsc', '--blind'] as const;
+export const JIT_FLAGS_USAGE = `  --llsc     (JIT) atomics as load/store-exclusive loops even when the CPU has LSE
+  --blind    (JIT) constant blinding: no program immediate appears in the machine code`;
+
+export function jitFlags(parsed: ParsedArgs): JitFlags {
+  const flags = { atomics: parsed.flags.has('--llsc') ? 'llsc' : 'auto', blind: parsed.flags.has('--blind') } as const;
+  if (parsed.flags.has('--interp') && (flags.atomics === 'llsc' || flags.blind)) {
+    throw new CliUsageError('--llsc and --blind apply to the JIT, not to --interp');
+  }
+  return flags;
+}
+
+const jitOptions = (flags: JitFlags): Pick<JitOptions, 'atomics' | 'blind'> => ({ atomics: flags.atomics, blind: flags.blind });
+
+/** Compile, run once, free: the JIT as a conformance executor. */
+export function jitExecutor(flags: JitFlags): BpfExecutor {
+  return (program, mem, helpers) => {
+    const jit = JitProgram.compile(program, { helpers, ...jitOptions(flags) });
+    try {
+      return jit.run(mem);
+    } finally {
+      jit.free();
+    }
+  };
+}
+
+export interface RunOptions {
+  readonly interp: boolean;
+  readonly flags: JitFlags;
+  /** the context buffer (R1 = address, R2 = length); null: R1 = R2 = 0 */
+  readonly mem: Uint8Array | null;
+  /** shared libraries for an object's externs (JIT only) */
+  readonly libs: readonly string[];
+}
+
+/**
+ * Run a loaded program once on the chosen engine and return R0. The conformance helper
+ * (id 5) is always available. Errors become CliInputError naming the file and the pc.
+ */
+export function runProgram(loaded: LoadedProgram, options: RunOptions): bigint {
+  if (options.interp && options.libs.length > 0) throw new CliUsageError('--lib needs the JIT: the interpreter cannot call native code');
+  const helpers = conformanceHelpers();
+  const libraries: NativeLibrary[] = [];
+  try {
+    if (options.interp) {
+      if (loaded.kind === 'insns') return interpret(loaded.insns, { mem: options.mem, helpers }).value;
+      const link = linkForInterpreter(loaded.obj, loaded.program);
+      return interpret(loaded.program.insns, { mem: options.mem, helpers, memory: link.memory, natives: link.natives, resolvePseudo: link.resolvePseudo }).value;
+    }
+    if (loaded.kind === 'insns') {
+      const jit = JitProgram.compile(loaded.insns, { helpers, ...jitOptions(options.flags) });
+      try {
+        return jit.run(options.mem);
+      } finally {
+        jit.free();
+      }
+    }
+    for (const lib of options.libs) libraries.push(NativeLibrary.open(lib));
+    const prog = ObjectProgram.load(loaded.obj, loaded.program, { helpers, libraries, ...jitOptions(options.flags) });
+    try {
+      return prog.run(options.mem);
+    } finally {
+      prog.free();
+    }
+  } catch (e) {
+    throw engineError(e, loaded.file);
+  } finally {
+    for (const lib of libraries) lib.close();
+  }
+}
+
+/** inputError, plus the JIT's and the library loader's errors. */
+export function engineError(e: unknown, file: string): unknown {
+  if (e instanceof JitCompileError) return new CliInputError(`${file}: ${e.message}`);
+  if (e instanceof JitRuntimeError) return new CliInputError(`${file}: run-time error: ${e.message}`);
+  if (e instanceof NativeLibraryError) return new CliInputError(e.message);
+  return inputError(e, file);
+}
