@@ -16,8 +16,11 @@ export interface LogicalImmFields {
 
 const MASK64 = (1n << 64n) - 1n;
 
+/** (1 << bits) - 1 for 0..64, precomputed: masks are on the constant-materialisation hot path. */
+const MASKS: readonly bigint[] = Array.from({ length: 65 }, (_, bits) => (1n << BigInt(bits)) - 1n);
+
 function mask(bits: number): bigint {
-  return (1n << BigInt(bits)) - 1n;
+  return MASKS[bits] ?? (1n << BigInt(bits)) - 1n;
 }
 
 function rorElement(v: bigint, r: number, e: number): bigint {
@@ -56,17 +59,37 @@ export function encodeLogicalImmediate(value: bigint | number, width: RegWidth):
     e = half;
   }
   const elem = u & mask(e);
-  let ones = 0;
-  for (let x = elem; x !== 0n; x >>= 1n) if (x & 1n) ones++;
-  const run = mask(ones);
-  for (let r = 0; r < e; r++) {
-    if (rorElement(run, r, e) === elem) {
-      // imms high bits encode e: 0xxxxx for 32 (or 64 with N=1), 10xxxx for 16, ..., 11110x for 2.
-      const imms = ((-e << 1) & 0x3f) | (ones - 1);
-      return { n: e === 64 ? 1 : 0, immr: r, imms };
-    }
+  // The element is a run of ones rotated right by r (ARM ARM DecodeBitMasks). Either the run
+  // does not wrap (elem is one contiguous block) or it does (its complement is one block);
+  // the block's position gives r directly, with no search over rotations.
+  const ones = popcount(elem);
+  let start: number;
+  if (isContiguous(elem)) start = trailingZeros(elem);
+  else {
+    const inv = ~elem & mask(e);
+    if (!isContiguous(inv)) return null;
+    start = (trailingZeros(inv) + (e - ones)) % e;
   }
-  return null;
+  // ROR(run at bit 0, r) starts the run at bit (e - r) mod e.
+  const r = (e - start) % e;
+  // imms high bits encode e: 0xxxxx for 32 (or 64 with N=1), 10xxxx for 16, ..., 11110x for 2.
+  const imms = ((-e << 1) & 0x3f) | (ones - 1);
+  return { n: e === 64 ? 1 : 0, immr: r, imms };
+}
+
+/** One block of consecutive ones (x != 0): adding the lowest set bit carries through it. */
+function isContiguous(x: bigint): boolean {
+  return x !== 0n && ((x + (x & -x)) & x) === 0n;
+}
+
+function trailingZeros(x: bigint): number {
+  return (x & -x).toString(2).length - 1;
+}
+
+function popcount(x: bigint): number {
+  let n = 0;
+  for (const c of x.toString(2)) if (c === '1') n++;
+  return n;
 }
 
 /** Decode N:immr:imms for a register width; null for the reserved encodings. */

@@ -32,21 +32,62 @@ function moveWideSeq(rd: GpReg, hs: readonly number[], inverted: boolean): numbe
   return out;
 }
 
+/**
+ * Bitmask immediates indexed by their value with some halfwords cleared: for each set of
+ * halfword positions a MOVK could supply (one or two of them), the first immediate, in
+ * ascending order, that agrees with a value everywhere else. Built once per width, so
+ * finding an ORR + MOVK sequence is a few map lookups instead of a scan of all 5334.
+ */
+interface BitmaskIndex {
+  readonly positions: readonly (readonly number[])[];
+  readonly maps: readonly Map<bigint, bigint>[];
+}
+const indexes = new Map<RegWidth, BitmaskIndex>();
+
+function clearMask(positions: readonly number[]): bigint {
+  return positions.reduce((m, i) => m | (0xffffn << BigInt(16 * i)), 0n);
+}
+
+function bitmaskIndex(width: RegWidth): BitmaskIndex {
+  let index = indexes.get(width);
+  if (index) return index;
+  const n = width / 16;
+  const positions: number[][] = [];
+  for (let i = 0; i < n; i++) positions.push([i]);
+  for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) positions.push([i, j]);
+  const full = (1n << BigInt(width)) - 1n;
+  const maps = positions.map((ps) => {
+    const keep = full & ~clearMask(ps);
+    const map = new Map<bigint, bigint>();
+    for (const imm of allLogicalImmediates(width)) {
+      const key = imm & keep;
+      if (!map.has(key)) map.set(key, imm);
+    }
+    return map;
+  });
+  index = { positions, maps };
+  indexes.set(width, index);
+  return index;
+}
+
 function bitmaskSeq(rd: GpReg, u: bigint, hs: readonly number[], width: RegWidth, maxMovk: number): number[] | null {
   const zr = rd.width === 64 ? XZR : WZR;
   if (isLogicalImmediate(u, width)) return [orrImm(rd, zr, u)];
   if (maxMovk === 0) return null;
-  let best: number[] | null = null;
-  for (const imm of allLogicalImmediates(width)) {
-    const bh = halfwords(imm, width);
-    const diff: number[] = [];
-    for (let i = 0; i < hs.length && diff.length <= maxMovk; i++) if (bh[i] !== hs[i]) diff.push(i);
-    if (diff.length === 0 || diff.length > maxMovk) continue;
-    if (best && best.length <= diff.length + 1) continue;
-    best = [orrImm(rd, zr, imm), ...diff.map((i) => movk(rd, hs[i]!, 16 * i))];
-    if (diff.length === 1) break;
+  const { positions, maps } = bitmaskIndex(width);
+  const full = (1n << BigInt(width)) - 1n;
+  for (let movks = 1; movks <= maxMovk; movks++) {
+    for (let k = 0; k < positions.length; k++) {
+      const ps = positions[k]!;
+      if (ps.length !== movks) continue;
+      const imm = maps[k]!.get(u & full & ~clearMask(ps));
+      if (imm === undefined) continue;
+      const bh = halfwords(imm, width);
+      const diff = ps.filter((i) => bh[i] !== hs[i]);
+      return [orrImm(rd, zr, imm), ...diff.map((i) => movk(rd, hs[i]!, 16 * i))];
+    }
   }
-  return best;
+  return null;
 }
 
 function shortest(width: RegWidth, rd: GpReg, u: bigint): number[] {
