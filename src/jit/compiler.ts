@@ -78,34 +78,37 @@ interface PendingBranch {
  * BPF -> AArch64. One pass per function over its slots, one `switch` over instruction kinds
  * that calls small emit helpers (the shape of the Linux arm64 JIT's build_insn).
  *
- * Branch relaxation: programs under 1 MiB of code cannot have an out-of-reach conditional
- * branch, and compile in one pass. Beyond that, a placeholder pass measures every slot's
- * offset, branches whose distance exceeds B.cond's +-1 MiB get the far form, and the
- * measuring repeats (each far form adds 4 bytes) until nothing changes.
+ * Branch relaxation: a program whose code cannot exceed B.cond's +-1 MiB reach compiles in one
+ * pass. Otherwise a placeholder pass measures every slot's offset, and a conditional branch
+ * gets the far form when its distance, plus 4 bytes for every branch that might be made far,
+ * is out of reach: far forms only ever lengthen distances, by at most that much, so the
+ * decision holds in the final pass and two passes always suffice.
  */
 export function compileProgram(program: readonly BpfInsn[], options: CompileOptions): CompiledProgram {
   const info = options.info ?? validateProgram(program);
-  try {
-    return assemble(program, info, options, new Set(), false);
-  } catch (e) {
-    if (!(e instanceof A64BranchRangeError)) throw e;
-  }
-  const far = new Set<number>();
-  for (let round = 0; round < 64; round++) {
-    const estimate = assemble(program, info, options, far, true);
-    let grew = false;
-    for (const b of estimate.pending) {
-      if (far.has(b.pc)) continue;
-      const distance = estimate.pcOffsets[b.targetPc]! - b.at;
-      if (!branchInRange('imm19', distance)) {
-        far.add(b.pc);
-        grew = true;
-      }
+  if (program.length < MAX_SLOTS_WITHOUT_RELAXATION) {
+    try {
+      return assemble(program, info, options, new Set(), false);
+    } catch (e) {
+      if (!(e instanceof A64BranchRangeError)) throw e;
     }
-    if (!grew) return assemble(program, info, options, far, false);
   }
-  throw new JitCompileError('branch relaxation did not converge', -1);
+  const estimate = assemble(program, info, options, new Set(), true);
+  const margin = 4 * estimate.pending.length;
+  const far = new Set<number>();
+  for (const b of estimate.pending) {
+    const distance = estimate.pcOffsets[b.targetPc]! - b.at;
+    if (!branchInRange('imm19', distance + Math.sign(distance) * margin)) far.add(b.pc);
+  }
+  return assemble(program, info, options, far, false);
 }
+
+/**
+ * Below this many slots the code is very unlikely to pass 1 MiB (that needs more than 16
+ * instructions per slot on average), so a direct pass is tried first; a range error from it
+ * still falls back to measuring.
+ */
+const MAX_SLOTS_WITHOUT_RELAXATION = 16_384;
 
 function assemble(
   program: readonly BpfInsn[],
