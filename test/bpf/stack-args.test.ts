@@ -3,40 +3,12 @@ import type { NativeFunction } from '../../src/bpf/helpers.js';
 import { interpret } from '../../src/bpf/interpreter.js';
 import { assembleUbpf } from '../../src/bpf/ubpf-assembler.js';
 import { BpfValidationError, validateProgram } from '../../src/bpf/validate.js';
+import { callerArgs, digitsCallee, sumCallee } from '../support/stack-arg-programs.js';
 
 /**
  * Functions with more than five arguments (docs/bpf-stack-args.md): args 6..12 go through
  * R11 slots, `[r11-8*k]` outgoing in the caller and `[r11+8*k]` incoming in the callee.
  */
-
-/** r1..r5 = first..first+4, slot k = first+4+k, alternating immediate and register stores. */
-function callerArgs(n: number, first = 1): string[] {
-  const lines: string[] = [];
-  for (let i = 1; i <= Math.min(n, 5); i++) lines.push(`mov %r${i}, ${first + i - 1}`);
-  for (let k = 1; k <= n - 5; k++) {
-    const value = first + 4 + k;
-    if (k % 2 === 0) lines.push(`mov %r9, ${value}`, `stxdw [%r11-${8 * k}], %r9`);
-    else lines.push(`stdw [%r11-${8 * k}], ${value}`);
-  }
-  return lines;
-}
-
-/** A callee returning its n arguments as hex digits, first argument most significant. */
-function digitsCallee(name: string, n: number): string[] {
-  const lines = [`${name}:`, 'mov %r0, %r1'];
-  for (let i = 2; i <= 5; i++) lines.push('lsh %r0, 4', `add %r0, %r${i}`);
-  for (let k = 1; k <= n - 5; k++) lines.push(`ldxdw %r1, [%r11+${8 * k}]`, 'lsh %r0, 4', 'add %r0, %r1');
-  lines.push('exit');
-  return lines;
-}
-
-/** A callee returning the sum of its n arguments. */
-function sumCallee(name: string, n: number): string[] {
-  const lines = [`${name}:`, 'mov %r0, %r1', 'add %r0, %r2', 'add %r0, %r3', 'add %r0, %r4', 'add %r0, %r5'];
-  for (let k = 1; k <= n - 5; k++) lines.push(`ldxdw %r1, [%r11+${8 * k}]`, 'add %r0, %r1');
-  lines.push('exit');
-  return lines;
-}
 
 const run = (lines: readonly string[], natives?: ReadonlyMap<number, NativeFunction>, mem?: Uint8Array): bigint =>
   interpret(assembleUbpf(lines.join('\n')), { natives, mem, validate: natives ? { natives } : true }).value;
