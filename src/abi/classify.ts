@@ -121,8 +121,20 @@ function fundamentalOf(t: AbiType): Fundamental {
 /** Pieces for bytes [0, size) placed contiguously on the stack at `offset`. */
 const stackPiece = (size: number, offset: number): Piece[] => [{ from: 0, size, at: { kind: 'stack', offset } }];
 
+/**
+ * Deviations of known implementations, modelled only to recognise the exact shape of their
+ * failures (never used to decide what is correct).
+ */
+export interface ModelQuirks {
+  /**
+   * koffi 3.x defect C (arm64): after an HFA passed on the stack, the next stack argument is placed
+   * 8 bytes after the HFA's start instead of after its end, overwriting its later members.
+   */
+  readonly hfaStackAdvance8?: boolean;
+}
+
 /** Classify a signature's arguments and result (AAPCS64 6.8.2, 6.9). */
-export function classify(sig: Signature, variant: Variant = 'aapcs64'): Classification {
+export function classify(sig: Signature, variant: Variant = 'aapcs64', quirks: ModelQuirks = {}): Classification {
   if (sig.variadicFrom !== undefined && (sig.variadicFrom < 0 || sig.variadicFrom > sig.params.length))
     throw new AbiModelError(`${sig.id}: variadicFrom ${sig.variadicFrom} out of range`);
   // Stage A
@@ -202,6 +214,10 @@ export function classify(sig: Signature, variant: Variant = 'aapcs64'): Classifi
       // C.6
       rules.push(R.C6);
       const at = nsaa;
+      if (hfa && quirks.hfaStackAdvance8 && size > 8) {
+        nsaa += 8;
+        return result(stackPiece(rawSize, at));
+      }
       nsaa += size;
       return result(stackPiece(rawSize, at));
     }

@@ -101,7 +101,13 @@ export function emitCopy(a: Assembler, dst: XReg, src: XReg, size: number): void
 }
 
 /** The probe's machine code for a buffer at `buffer` (laid out by captureLayout). */
-export function buildCaptureProbe(cls: Classification, buffer: bigint, layout: CaptureLayout = captureLayout(cls)): Uint8Array {
+export function buildCaptureProbe(
+  cls: Classification,
+  buffer: bigint,
+  layout: CaptureLayout = captureLayout(cls),
+  /** false: do not follow the pointers of by-reference arguments (a safe first look) */
+  copyReferences = true,
+): Uint8Array {
   const a = new Assembler();
   a.materialize(X16, buffer);
   for (let r = 0; r < 8; r += 2) a.emit(stp(xreg(r), xreg(r + 1), mem(X16, CAPTURE_X + r * 8)));
@@ -116,7 +122,7 @@ export function buildCaptureProbe(cls: Classification, buffer: bigint, layout: C
   }
   // Pointees of by-reference arguments, from wherever the model says the pointer is.
   for (const arg of cls.args) {
-    if (!arg.byReference) continue;
+    if (!arg.byReference || !copyReferences) continue;
     const at: Location = arg.pieces[0]!.at;
     let src: XReg;
     if (at.kind === 'x') src = xreg(at.reg);
