@@ -1,0 +1,144 @@
+import { disassemble, formatDisassembly, interpret, type BpfInsn } from '../../bpf/index.js';
+import { FUZZ_DUMP_OFFSET, generateProgram, programForms, type GeneratedProgram } from '../../bpf/program-generator.js';
+
+/**
+ * One differential case: the program of a seed runs in the reference interpreter and in an
+ * executor (the JIT), and R0 and the whole final buffer must agree. Everything here is plain
+ * JavaScript, so the host tests can drive it with a deliberately wrong executor to prove that
+ * a difference is caught and reported; the JIT executor lives in jit-executor.ts.
+ */
+
+/** How the JIT compiles a case: varied by seed so every code-generation path sees programs. */
+export interface FuzzMode {
+  readonly atomics: 'auto' | 'llsc';
+  readonly blind: false | { readonly seed: number };
+}
+
+/** 5 in 8 seeds: default atomics (LSE where present); 2 in 8 LL/SC forced; 1 in 8 blinded. */
+export function modeForSeed(seed: number): FuzzMode {
+  const r = seed % 8;
+  if (r === 7) return { atomics: 'auto', blind: { seed: (seed * 2654435761) >>> 0 } };
+  if (r === 3 || r === 5) return { atomics: 'llsc', blind: false };
+  return { atomics: 'auto', blind: false };
+}
+
+export function describeMode(mode: FuzzMode): string {
+  return `atomics=${mode.atomics}${mode.blind ? `, blinding seed ${mode.blind.seed}` : ''}`;
+}
+
+export interface Execution {
+  readonly value: bigint;
+  /** the buffer after the run */
+  readonly mem: Uint8Array;
+}
+
+/** Runs a generated program (its insns on a copy of its mem) in the implementation under test. */
+export type Executor = (program: GeneratedProgram, mode: FuzzMode) => Execution;
+
+export interface FuzzCaseResult {
+  readonly seed: number;
+  readonly ok: boolean;
+  /** program slots */
+  readonly slots: number;
+  /** instructions the interpreter executed */
+  readonly executed: number;
+  /** present when !ok: everything needed to understand and reproduce the failure */
+  readonly report?: string;
+}
+
+export interface FuzzCaseOptions {
+  /** forms of the program are added here */
+  readonly forms?: Set<string>;
+  /** validate in the interpreter too (default false: the JIT executor validates) */
+  readonly validate?: boolean;
+  /** how to reproduce a seed, for the report */
+  readonly reproduce?: (seed: number) => string;
+}
+
+export const defaultReproduce = (seed: number): string => `npm run fuzz:jit -- --start ${seed} --count 1 --verbose`;
+
+export function runFuzzCase(seed: number, executor: Executor, options: FuzzCaseOptions = {}): FuzzCaseResult {
+  const program = generateProgram(seed);
+  if (options.forms) programForms(program.insns, options.forms);
+  const mode = modeForSeed(seed);
+  const fail = (what: string, executed = 0): FuzzCaseResult => ({
+    seed,
+    ok: false,
+    slots: program.insns.length,
+    executed,
+    report: formatReport(program, mode, what, options.reproduce ?? defaultReproduce),
+  });
+
+  // The executor runs first: JitProgram.compile validates the program, so the interpreter
+  // need not do it again (validation is a noticeable share of the time under qemu).
+  let actual: Execution;
+  try {
+    actual = executor(program, mode);
+  } catch (e) {
+    return fail(`the implementation under test failed: ${errorText(e)}`);
+  }
+  let expected: { value: bigint; mem: Uint8Array; instructions: number };
+  try {
+    const r = interpret(program.insns, { mem: program.mem, maxInstructions: 10 * program.maxCost + 1000, validate: options.validate ?? false });
+    expected = { value: r.value, mem: r.mem as Uint8Array, instructions: r.instructions };
+  } catch (e) {
+    // the generator promises valid, in-bounds, terminating programs: this is its bug
+    return fail(`the interpreter rejected the generated program (generator bug): ${errorText(e)}`);
+  }
+  const diff = firstDifference(expected.mem, actual.mem);
+  if (expected.value === actual.value && diff === undefined) {
+    return { seed, ok: true, slots: program.insns.length, executed: expected.instructions };
+  }
+  const lines: string[] = [];
+  lines.push(`R0: interpreter 0x${hex64(expected.value)}, JIT 0x${hex64(actual.value)}${expected.value === actual.value ? ' (equal)' : ' (DIFFERENT)'}`);
+  if (diff === undefined) lines.push('memory: equal');
+  else {
+    const differing = countDifferences(expected.mem, actual.mem);
+    lines.push(
+      `memory: first difference at byte ${diff} (${describeOffset(diff)}): interpreter 0x${hex8(expected.mem[diff])}, JIT 0x${hex8(actual.mem[diff])}; ${differing} byte(s) differ`,
+    );
+    const word = diff - (diff % 8);
+    lines.push(`  the 8 bytes at ${word}: interpreter ${bytesHex(expected.mem, word)}, JIT ${bytesHex(actual.mem, word)}`);
+  }
+  return fail(`MISMATCH\n${lines.join('\n')}`, expected.instructions);
+}
+
+function formatReport(program: GeneratedProgram, mode: FuzzMode, what: string, reproduce: (seed: number) => string): string {
+  return [
+    `fuzz-jit: seed ${program.seed} (${describeMode(mode)}, ${program.insns.length} slots, ${program.functions} function(s))`,
+    what,
+    `reproduce: ${reproduce(program.seed)}`,
+    'program:',
+    programText(program.insns),
+  ].join('\n');
+}
+
+export function programText(insns: readonly BpfInsn[]): string {
+  return formatDisassembly(disassemble(insns, { labels: true }), { pcs: true });
+}
+
+/** What the entry epilogue stored at a buffer offset (registers, then its stack window). */
+function describeOffset(offset: number): string {
+  const rel = offset - FUZZ_DUMP_OFFSET;
+  if (rel >= 0 && rel < 72) return `final R${Math.floor(rel / 8)} of the entry function, byte ${rel % 8}`;
+  if (rel >= 80 && rel < 144) return `entry stack window word ${Math.floor((rel - 80) / 8)}, byte ${(rel - 80) % 8}`;
+  return 'data written by the program';
+}
+
+function firstDifference(a: Uint8Array, b: Uint8Array): number | undefined {
+  if (a.length !== b.length) return Math.min(a.length, b.length);
+  if (Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength))) return undefined;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return i;
+  return undefined;
+}
+
+function countDifferences(a: Uint8Array, b: Uint8Array): number {
+  let n = Math.abs(a.length - b.length);
+  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) n++;
+  return n;
+}
+
+const hex64 = (v: bigint): string => BigInt.asUintN(64, v).toString(16).padStart(16, '0');
+const hex8 = (v: number | undefined): string => (v ?? 0).toString(16).padStart(2, '0');
+const bytesHex = (m: Uint8Array, at: number): string => [...m.subarray(at, at + 8)].map((b) => hex8(b)).join(' ');
+const errorText = (e: unknown): string => (e instanceof Error ? `${e.name}: ${e.message}` : String(e));
