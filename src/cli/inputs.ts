@@ -82,9 +82,9 @@ export function detectFormat(path: string, bytes: Uint8Array): ProgramFormat {
 export function detectSyntax(source: string): AsmSyntax {
   const code = source
     .split(/\r?\n/)
-    .map((l) => l.replace(/(;|\/\/|#).*$/, '').trim().replace(/^[A-Za-z_.$][\w.$]*:/, '').trim())
+    .map((l) => l.replace(/(\/\/|#).*$/, '').trim().replace(/^[A-Za-z_.$][\w.$]*:/, '').trim())
     .filter(Boolean);
-  const llvm = /^(\d+:\s*)?([rw]\d+\s*(s?>>|<<|[-+*/%&|^])?=|if\s|goto\b|\*\(u(8|16|32|64)\s*\*\)|lock\s)/;
+  const llvm = /^(\d+:\s*)?([rw]\d+\s*(s?>>|<<|[-+*/%&|^])?=|if\s|goto\b|\*\(u(8|16|32|64)\s*\*\)|lock\s+\*\()/;
   return code.some((l) => llvm.test(l)) ? 'llvm' : 'ubpf';
 }
 
