@@ -36,7 +36,7 @@ export interface Totals {
 }
 
 export const DEFAULT_SEED = 1;
-export const DEFAULT_COUNT = 500;
+export const DEFAULT_COUNT = 700;
 
 export function matrixSignatures(seed: number, count: number): Signature[] {
   return [...corpus(), ...randomSignatures(seed, count)];

@@ -9,7 +9,7 @@ import { layoutOf, scalar, struct, type AbiType, type ScalarKind, type Signature
 import { Rng } from './values.js';
 
 export interface RandomOptions {
-  /** probability that a type is one koffi cannot express (default 0.1) */
+  /** probability that a type is one koffi cannot express (default 0.05) */
   readonly exotic?: number;
   /** probability that a signature is variadic (default 0.1) */
   readonly variadic?: number;
@@ -94,7 +94,7 @@ class Generator {
 }
 
 export function randomSignature(rng: Rng, id: string, options: RandomOptions = {}): Signature {
-  const g = new Generator(rng, options.exotic ?? 0.1);
+  const g = new Generator(rng, options.exotic ?? 0.05);
   const n = rng.chance(0.35) ? rng.range(8, 18) : rng.range(0, 8);
   // register pressure of one class makes the stack rules for it (and the other class) visible
   const pressure = rng.int(4);
