@@ -47,6 +47,8 @@ export interface GeneratedProgram {
   readonly functions: number;
   /** static bound on the instructions one run executes */
   readonly maxCost: number;
+  /** argument counts of the subprograms (each is called at least once) */
+  readonly arities: number[];
 }
 
 export interface GeneratorOptions {
@@ -236,7 +238,7 @@ export function generateProgram(seed: number, options: GeneratorOptions = {}): G
   const mem = generateMemory(rng);
   const gen = new Generator(rng, options);
   const insns = gen.build();
-  return { seed, insns, mem, functions: gen.plans.length, maxCost: gen.plans[0]?.cost ?? 0 };
+  return { seed, insns, mem, functions: gen.plans.length, maxCost: gen.plans[0]?.cost ?? 0, arities: gen.plans.slice(1).map((p) => p.arity) };
 }
 
 /** Buffer contents: random bytes with runs of zeros, 0xff and small values (edge cases for loads). */
