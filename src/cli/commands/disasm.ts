@@ -43,7 +43,7 @@ JIT listing:
 
 export const disasmCommand: CliCommand = {
   name: 'disasm',
-  summary: 'disassemble BPF bytecode / ELF objects to LLVM syntax',
+  summary: 'disassemble BPF bytecode / ELF objects to LLVM syntax (--arm64: the JIT listing)',
   usage,
   async run(args: readonly string[], io: CliIo): Promise<number> {
     let format: Format | undefined;
