@@ -2,7 +2,7 @@
  * Comparing what was observed with what the model says, producing mismatches that name the
  * argument, where the model expected it and where it was actually found.
  */
-import { describePieces, type ArgClass, type Classification } from './classify.js';
+import { describePieces, formatLocation, type ArgClass, type Classification } from './classify.js';
 import { expectedExtension, gather, locate, needleOf, readAt, type MachineState } from './machine-state.js';
 import { formatType } from './signature-text.js';
 import { hex, sameValue } from './values.js';
@@ -20,11 +20,14 @@ export interface Mismatch {
 
 export const argName = (a: ArgClass): string => `arg ${a.index} (${formatType(a.type)}${a.variadic ? ', variadic' : ''})`;
 
-function whereFound(state: MachineState | undefined, needleSource: Uint8Array, a: { type: ArgClass['type'] }): string {
+function whereFound(state: MachineState | undefined, needleSource: Uint8Array, a: { type: ArgClass['type'] } & Partial<Pick<ArgClass, 'pieces'>>): string {
   if (!state) return 'elsewhere';
   const places = locate(state, needleOf(a.type, needleSource));
+  const first = a.pieces?.[0];
+  if (first && places[0] === formatLocation(first.at)) return `starts there but later bytes differ (${describeRest(places)})`;
   return places.length ? `found at ${places.slice(0, 3).join(', ')}` : 'not found in x0-x8, v0-v7 or the stack';
 }
+const describeRest = (places: readonly string[]): string => (places.length > 1 ? `also found at ${places.slice(1, 3).join(', ')}` : 'overwritten or missing');
 
 /**
  * Receiver side is a capture probe: read each argument from the captured state where the model

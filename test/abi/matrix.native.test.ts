@@ -58,7 +58,7 @@ describe('direction 1: JavaScript -> probe through koffi', () => {
     const k = koffiToProbe(sig, ctx);
     expect(k.known).toBe(DEFECT_C);
     expect(k.mismatches.map((m) => `${m.what} ${m.expected} ${m.found}`)).toEqual([
-      'arg 8 ({f64,f64}) stack+0 found at stack+0',
+      'arg 8 ({f64,f64}) stack+0 starts there but later bytes differ (overwritten or missing)',
       'arg 9 (f64) stack+16 found at stack+8',
     ]);
     for (const id of ['gcc', 'clang'] as const) {

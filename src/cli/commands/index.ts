@@ -1,4 +1,5 @@
 import type { CliCommand } from '../command.js';
+import { abiCommand } from './abi.js';
 import { asmCommand } from './asm.js';
 import { conformanceCommand } from './conformance.js';
 import { conformancePluginCommand } from './conformance-plugin.js';
@@ -7,6 +8,7 @@ import { runCommand } from './run.js';
 
 /** Every sub-command, in the order `a64jit --help` lists them. Add one line per command. */
 export const commands: readonly CliCommand[] = [
+  abiCommand,
   asmCommand,
   conformanceCommand,
   conformancePluginCommand,
