@@ -130,8 +130,11 @@ export class Rng {
 type Kind =
   | { readonly t: 'dead' }
   | { readonly t: 'scalar' }
-  /** base + [lo, hi] in steps of `align` (base: buffer start, or this function's R10) */
-  | { readonly t: 'ptr'; readonly region: 'mem' | 'stack'; readonly lo: number; readonly hi: number; readonly align: number }
+  /**
+   * base + [lo, hi] in steps of `align`. Bases: the buffer start ('mem'), this function's R10
+   * ('stack'), the start of the caller's stack window, passed as argument 2 ('outer').
+   */
+  | { readonly t: 'ptr'; readonly region: 'mem' | 'stack' | 'outer'; readonly lo: number; readonly hi: number; readonly align: number }
   /** an `lddw rX, <function>` result, only good for callx */
   | { readonly t: 'func'; readonly fn: number };
 
@@ -180,6 +183,8 @@ interface FunctionPlan {
   readonly window: number;
   /** may be reached by callx (needs <= 5 arguments: callbacks cannot read R11) */
   readonly callable: boolean;
+  /** argument 2 (R2) points at the caller's stack window: this function reads and writes it */
+  readonly outerArg: boolean;
   cost: number;
   loopProduct: number;
   code: Piece[];
@@ -226,6 +231,11 @@ const ATOMIC_RMW = [
   BpfAtomicOp.XCHG,
   BpfAtomicOp.CMPXCHG,
 ] as const;
+/** Offsets on the edges of common load/store immediate ranges (any machine has some). */
+const EDGE_OFFSETS = [
+  -32768, -8192, -4097, -4096, -4095, -513, -512, -264, -257, -256, -255, -248, -129, -128, -8, -1, 0, 1, 7, 127, 128, 248, 252, 255, 256, 257, 504, 510, 511, 512,
+  4088, 4092, 4094, 4095, 4096, 4097, 8184, 8188, 8190, 8191, 16376, 16380, 32760, 32767,
+];
 const SIZE_FIELD: Record<1 | 2 | 4 | 8, number> = { 1: BpfSize.B, 2: BpfSize.H, 4: BpfSize.W, 8: BpfSize.DW };
 
 /** 32-bit immediates that sit on edges: signs, widths, division corner cases. */
@@ -299,6 +309,7 @@ class Generator {
         memArg: i === 0 || rng.chance(0.8),
         window: -8 * rng.range(WINDOW / 8, 512 / 8),
         callable: i > 0 && arity <= 5 && rng.chance(0.5),
+        outerArg: i > 0 && arity >= 2 && rng.chance(0.35),
         cost: 0,
         loopProduct: 1,
         code: [],
@@ -392,6 +403,7 @@ class Generator {
     } else {
       for (let r = 1; r <= Math.min(plan.arity, 5); r++) kinds[r] = SCALAR;
       if (plan.memArg) kinds[1] = { t: 'ptr', region: 'mem', lo: 0, hi: 0, align: 16 };
+      if (plan.outerArg) kinds[2] = { t: 'ptr', region: 'outer', lo: 0, hi: 0, align: 8 };
     }
     this.#pendingIncoming = [];
     for (let k = 1; k <= plan.arity - 5; k++) this.#pendingIncoming.push(k);
@@ -606,13 +618,17 @@ class Generator {
   #offsetFor(k: Kind, size: number, aligned: boolean): number | undefined {
     if (k.t !== 'ptr') return undefined;
     if (aligned && k.align % size !== 0) return undefined;
-    const [regionLo, regionHi] = k.region === 'mem' ? [0, FUZZ_MEM_SIZE] : [this.#plan.window, this.#plan.window + WINDOW];
+    const [regionLo, regionHi] = k.region === 'mem' ? [0, FUZZ_MEM_SIZE] : k.region === 'outer' ? [0, WINDOW] : [this.#plan.window, this.#plan.window + WINDOW];
     const min = Math.max(regionLo - k.lo, -0x8000);
     const max = Math.min(regionHi - k.hi - size, 0x7fff);
     if (min > max) return undefined;
     const rng = this.rng;
     let off: number;
-    if (k.region === 'mem' && rng.chance(0.6)) {
+    const edges = rng.chance(0.2) ? EDGE_OFFSETS.filter((e) => e >= min && e <= max) : [];
+    if (edges.length > 0) {
+      // the limits of the machine's immediate-offset forms (signed 9 bits, scaled unsigned 12 bits)
+      off = rng.pick(edges);
+    } else if (k.region === 'mem' && rng.chance(0.6)) {
       // near the hot region, so stores and loads meet
       off = Math.min(max, Math.max(min, this.#hot + rng.int(128) - k.lo));
     } else {
@@ -902,6 +918,14 @@ class Generator {
       if (r === 1 && callee.memArg) {
         this.#emit(insn(BpfClass.ALU64 | BpfAluOp.MOV | BpfSource.X, 1, 9));
         this.#set(s, 1, s.kinds[9] as Kind);
+        continue;
+      }
+      if (r === 2 && callee.outerArg) {
+        // a pointer into this frame: the callee's accesses must land in our stack window
+        const window = this.#plan.window;
+        this.#emit(insn(BpfClass.ALU64 | BpfAluOp.MOV | BpfSource.X, 2, BPF_REG_FP));
+        this.#emit(insn(BpfClass.ALU64 | BpfAluOp.ADD | BpfSource.K, 2, 0, 0, window));
+        this.#set(s, 2, { t: 'ptr', region: 'stack', lo: window, hi: window, align: 8 });
         continue;
       }
       const scalars = this.#scalars(s);
