@@ -55,7 +55,10 @@ async function worker(o) {
   let slots = 0;
   let executed = 0;
   const say = (line) => writeSync(1, `${line}\n`);
+  // self-test of the crash attribution: this seed dies like a JIT crash would
+  const crashSeed = process.env.A64JIT_FUZZ_SELFTEST_CRASH_SEED;
   for (let seed = o.start, n = 0; n < o.count; seed += o.stride, n++) {
+    if (crashSeed !== undefined && Number(crashSeed) === seed) process.kill(process.pid, 'SIGSEGV');
     const r = runFuzzCase(seed, executor, { forms });
     slots += r.slots;
     executed += r.executed;
@@ -111,8 +114,9 @@ async function coordinate(o) {
 
   /** Run seeds first, first+stride, ... (count of them) in one worker; restart after a crash. */
   const runWorker = (first, count) =>
-    new Promise((resolve) => {
+    new Promise((resolve, reject) => {
       let next = first;
+      let produced = 0;
       let remaining = count;
       let buffered = '';
       let lastOutput = Date.now();
@@ -136,6 +140,7 @@ async function coordinate(o) {
           const line = buffered.slice(0, nl);
           buffered = buffered.slice(nl + 1);
           if (line === '+' || line.startsWith('!')) {
+            produced++;
             if (line.startsWith('!')) {
               const { seed, report: text } = JSON.parse(line.slice(1));
               report(seed, text);
@@ -157,6 +162,11 @@ async function coordinate(o) {
       });
       child.on('close', (code, signal) => {
         clearInterval(watchdog);
+        if (produced === 0 && !signal && code !== 0) {
+          // a JavaScript failure before the first program (e.g. a stale dist/): not a seed's fault
+          reject(new Error(`a worker failed to start (exit code ${code}); see its error above`));
+          return;
+        }
         if (remaining > 0) {
           // the program at `next` took the worker down (or hung): that is a failure of its own
           report(next, `fuzz-jit: seed ${next}: the worker ${signal ? `was killed by ${signal}` : `exited with code ${code}`} while running it (a crash or hang in JIT code?)\nreproduce: npm run fuzz:jit -- --start ${next} --count 1 --verbose`);
@@ -194,5 +204,10 @@ const options = parseArgs(process.argv.slice(2));
 if (options.worker) {
   await worker(options);
 } else {
-  process.exitCode = await coordinate(options);
+  try {
+    process.exitCode = await coordinate(options);
+  } catch (e) {
+    console.error(`fuzz-jit: ${e instanceof Error ? e.message : String(e)}`);
+    process.exit(2);
+  }
 }
