@@ -34,7 +34,7 @@ import { emitCallx, emitHelperCall, emitLocalCall, emitNativeCall } from './emit
 import type { Emit } from './emit-context.js';
 import { emitLoad, emitStackArgLoad, emitStackArgStore, emitStore } from './emit-memory.js';
 import { JitCompileError } from './errors.js';
-import { frameLayout, type FrameLayout } from './frame.js';
+import { frameLayout, programNeeds, type FrameLayout } from './frame.js';
 import { CTX, ENTRY_FP, a64 } from './registers.js';
 
 export interface CompileOptions {
@@ -136,9 +136,10 @@ function assemble(
   const pending: PendingBranch[] = [];
   const exitAll = a.newLabel();
   const callbackEntries = info.functions.filter((f) => f.isCallback).map((f) => functionLabels.get(f.start)!);
+  const needs = programNeeds(program);
 
   for (const fn of info.functions) {
-    const frame = frameLayout(program, fn);
+    const frame = frameLayout(program, fn, needs);
     const epilogue = a.newLabel();
     const entry = functionLabels.get(fn.start)!;
     functionOffsets.push(a.offset);
@@ -212,7 +213,7 @@ function assemble(
     a.bind(epilogue);
     emitEpilogue(a, frame);
     epilogues.push([epilogueStart, a.offset]);
-    if (frame.isEntry) {
+    if (frame.holdsContext) {
       // Unwind everything: restore the entry's frame pointer, take R0 from the context block
       // and leave through the entry epilogue (it restores every callee-saved register).
       a.bind(exitAll);
@@ -318,7 +319,7 @@ function emitPrologue(a: Assembler, frame: FrameLayout, contextAddress: bigint):
   a.emit(stp(X29, X30, preIndex(SP, -16)));
   a.emit(mov(X29, SP));
   for (const [r1, r2] of frame.savedPairs) a.emit(stp(xreg(r1), xreg(r2), preIndex(SP, -16)));
-  if (frame.isEntry) {
+  if (frame.holdsContext) {
     a.materialize(CTX, contextAddress);
     a.emit(mov(ENTRY_FP, X29));
   }

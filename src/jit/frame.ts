@@ -1,5 +1,5 @@
 import type { BpfInsn, FunctionInfo } from '../bpf/index.js';
-import { BPF_REG_FP, BPF_REG_PARAMS, STACK_FRAME_SIZE, opcodeInfo } from '../bpf/index.js';
+import { BPF_REG_FP, STACK_FRAME_SIZE, insnKind, opcodeInfo } from '../bpf/index.js';
 import { STACK_ARG_REG_SLOTS } from './registers.js';
 
 /**
@@ -7,8 +7,9 @@ import { STACK_ARG_REG_SLOTS } from './registers.js';
  *
  *   caller's outgoing stack arguments     <- x29 + 16 (incoming args 9..12 of this function)
  *   x29, x30 (frame record)               <- x29
- *   callee-saved pairs this function uses (x19/x20, x21/x22, x25/x26; the entry saves all
- *   of them and x27/x28, so one jump to its epilogue can unwind everything)
+ *   callee-saved pairs this function uses (x19/x20, x21/x22, x25/x26; when the program calls
+ *   helpers, the entry saves every pair any function uses and x27/x28, so one jump to its
+ *   epilogue can unwind everything)
  *   BPF stack, 512 bytes                  <- x25 = R10 (only when the function uses R10)
  *   outgoing stack arguments 9..12        <- sp (only when a call here needs more than 8 args)
  *
@@ -16,6 +17,8 @@ import { STACK_ARG_REG_SLOTS } from './registers.js';
  */
 export interface FrameLayout {
   readonly isEntry: boolean;
+  /** the entry function holds the context block in x27 and its own frame in x28 */
+  readonly holdsContext: boolean;
   /** callee-saved register pairs saved below the frame record, first pair first */
   readonly savedPairs: readonly (readonly [number, number])[];
   /** BPF stack bytes reserved (0 when R10 is never used) */
@@ -28,30 +31,58 @@ export interface FrameLayout {
   readonly usesFp: boolean;
 }
 
-export function frameLayout(program: readonly BpfInsn[], fn: FunctionInfo): FrameLayout {
-  const isEntry = fn.index === 0;
+/** What a whole program needs from its entry frame. */
+export interface ProgramNeeds {
+  /** some function calls a helper or uses callx: x27 must point at the context block, and a
+   *  helper may unwind everything from any depth through the entry's epilogue */
+  readonly context: boolean;
+  /** BPF registers used anywhere in the program */
+  readonly used: ReadonlySet<number>;
+}
+
+function registersUsed(program: readonly BpfInsn[], start: number, end: number): Set<number> {
   const used = new Set<number>();
-  for (let pc = fn.start; pc < fn.end; pc++) {
+  for (let pc = start; pc < end; pc++) {
     const insn = program[pc]!;
     const info = opcodeInfo(insn.code);
     if (!info) continue;
+    // stores name their base in dst, loads in src: both are covered
     if (info.dst === 'reg') used.add(insn.dst);
     if (info.src === 'reg') used.add(insn.src);
-    // stores name their base in dst, loads in src: both are covered above
   }
-  const usesFp = used.has(BPF_REG_FP);
+  return used;
+}
+
+export function programNeeds(program: readonly BpfInsn[]): ProgramNeeds {
+  let context = false;
+  for (const insn of program) {
+    const k = insnKind(insn);
+    if (k?.kind === 'call-helper' || k?.kind === 'callx') context = true;
+  }
+  return { context, used: registersUsed(program, 0, program.length) };
+}
+
+/** Callee-saved pairs that hold the BPF registers in `used`. */
+function pairsFor(used: ReadonlySet<number>): [number, number][] {
   const pairs: [number, number][] = [];
-  if (isEntry) {
-    pairs.push([19, 20], [21, 22], [25, 26], [27, 28]);
-  } else {
-    if (used.has(6) || used.has(7)) pairs.push([19, 20]);
-    if (used.has(8) || used.has(9)) pairs.push([21, 22]);
-    if (usesFp) pairs.push([25, 26]);
-  }
-  void BPF_REG_PARAMS;
+  if (used.has(6) || used.has(7)) pairs.push([19, 20]);
+  if (used.has(8) || used.has(9)) pairs.push([21, 22]);
+  if (used.has(BPF_REG_FP)) pairs.push([25, 26]);
+  return pairs;
+}
+
+export function frameLayout(program: readonly BpfInsn[], fn: FunctionInfo, needs: ProgramNeeds): FrameLayout {
+  const isEntry = fn.index === 0;
+  const used = registersUsed(program, fn.start, fn.end);
+  const usesFp = used.has(BPF_REG_FP);
+  const holdsContext = isEntry && needs.context;
+  // A helper's exit request unwinds through the entry's epilogue alone, skipping the
+  // subprograms' epilogues: then the entry must save every pair any function uses.
+  const pairs = pairsFor(holdsContext ? needs.used : used);
+  if (holdsContext) pairs.push([27, 28]);
   const beyondRegs = fn.stackArgsOut - STACK_ARG_REG_SLOTS;
   // round_up((outgoing_slots - 3) * 8, 16), as the kernel: AAPCS64 6.4.5.1 keeps sp 16-aligned
   const outgoingArgs = beyondRegs > 0 ? Math.ceil((beyondRegs * 8) / 16) * 16 : 0;
   const bpfStack = usesFp ? STACK_FRAME_SIZE : 0;
-  return { isEntry, savedPairs: pairs, bpfStack, outgoingArgs, spBelowFp: bpfStack + outgoingArgs, usesFp };
+  return { isEntry, holdsContext, savedPairs: pairs, bpfStack, outgoingArgs, spBelowFp: bpfStack + outgoingArgs, usesFp };
 }
