@@ -35,7 +35,7 @@ export function listing(program: readonly BpfInsn[], compiled: CompiledProgram, 
       const from = compiled.pcOffsets[pc]!;
       const next = pc + slots;
       const to = next < fn.end ? compiled.pcOffsets[next]! : compiled.epilogues[i]![0];
-      out.push({ kind: 'bpf', pc, text: usesAx(program[pc]!) ? line.text.replace(/\br12\b|w12\b/g, (m) => (m.startsWith('w') ? 'wax' : 'ax')) : line.text });
+      out.push({ kind: 'bpf', pc, text: usesAx(program[pc]!) ? axText(program, pc) : line.text });
       words(from, to);
       pc = next;
     }
@@ -49,6 +49,19 @@ export function listing(program: readonly BpfInsn[], compiled: CompiledProgram, 
 
 function usesAx(insn: BpfInsn): boolean {
   return insn.dst === BPF_REG_AX || insn.src === BPF_REG_AX;
+}
+
+/**
+ * The BPF disassembler knows r0-r11 only; AX (the blinding register) is shown as `ax`: the
+ * instruction is disassembled with AX renamed to a register it does not otherwise mention,
+ * whose name is then replaced.
+ */
+function axText(program: readonly BpfInsn[], pc: number): string {
+  const insn = program[pc]!;
+  const stand = [1, 2, 3, 4, 5, 6, 7, 8, 9].find((r) => r !== insn.dst && r !== insn.src)!;
+  const renamed = { ...insn, dst: insn.dst === BPF_REG_AX ? stand : insn.dst, src: insn.src === BPF_REG_AX ? stand : insn.src };
+  const copy = [...program.slice(0, pc), renamed, ...program.slice(pc + 1, pc + 2)];
+  return disassembleInsn(copy, pc, {}).text.replace(new RegExp(`\\b([rw])${stand}\\b`, 'g'), (_m, p: string) => (p === 'w' ? 'wax' : 'ax'));
 }
 
 const hex = (v: number, width: number): string => v.toString(16).padStart(width, '0');
