@@ -56,3 +56,7 @@ export type {
   BpfLoadOptions,
 } from './elf-loader.js';
 export { BpfLoadError } from './elf-error.js';
+
+// Linking loaded objects: data placement, relocations, extern binding (engine-agnostic parts).
+export { BpfLinkError, linkForInterpreter, checkLinkable, patchDataRelocations, dataPseudoResolver, bindExterns, externsCalled } from './object-linker.js';
+export type { InterpreterLink, InterpreterLinkOptions, PlacedImage } from './object-linker.js';

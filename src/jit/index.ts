@@ -16,3 +16,4 @@ export { blindConstants } from './blinding.js';
 export { listing, formatListing, type ListingLine } from './listing.js';
 export { BPF_REG_AX } from './registers.js';
 export * from './context-layout.js';
+export { ObjectProgram, DEFAULT_EXTERN_ARITY, type ObjectProgramOptions } from './object-program.js';

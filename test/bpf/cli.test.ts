@@ -41,12 +41,6 @@ describe.skipIf(!haveSuite)('a64jit conformance --interp', () => {
 });
 
 describe('a64jit conformance', () => {
-  it('without --interp says the JIT is not available yet and exits 2', async () => {
-    const io = fakeIo();
-    expect(await main(['conformance', '.'], io)).toBe(2);
-    expect(io.stderr).toMatch(/JIT engine is not available yet/);
-  });
-
   it('a missing path is a usage error', async () => {
     const io = fakeIo();
     expect(await main(['conformance', '--interp', '/nonexistent/x.data'], io)).toBe(2);
