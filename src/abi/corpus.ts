@@ -23,6 +23,16 @@ const ENTRIES: readonly (readonly [string, string])[] = [
   ['narrow-ints-stack', `u16(${I8},i8,u8,i16,u16,i8)`],
   ['narrow-results-u8', 'u8(u8)'],
   ['narrow-results-i16', 'i16(i16,i16)'],
+  // what a BPF program can pass to a native function: 6 to 12 integers/pointers of mixed widths
+  // (R1-R5 -> x0-x4, R11 slots -> x5-x7 then [sp]; narrow ones leave upper bits unspecified, C.9/C.16)
+  ['bpf-args-6', 'u32(u8,i16,u32,i64,ptr,u8)'],
+  ['bpf-args-7', 'i64(ptr,i64,u8,i16,u32,i64,i16)'],
+  ['bpf-args-8', 'u8(i8,u16,i32,u64,ptr,i64,u32,ptr)'],
+  ['bpf-args-9', 'ptr(u8,u8,u8,u8,u8,ptr,i16,u32,i64)'],
+  ['bpf-args-10', 'i16(i64,i64,i64,i64,i64,u8,i16,u32,i8,ptr)'],
+  ['bpf-args-11', 'u64(ptr,u32,i16,u8,i64,u64,i8,ptr,u16,i32,u8)'],
+  ['bpf-args-12', 'i32(i8,i16,i32,i64,u8,u16,u32,u64,ptr,i8,u16,i64)'],
+  ['bpf-args-12-narrow', `u8(${rep('u8', 12)})`],
   // floating point: v0-v7, then the stack (C.1, C.4-C.6)
   ['double-8', `f64(${D8})`],
   ['double-9', `f64(${D8},f64)`],

@@ -13,6 +13,12 @@ export interface RandomOptions {
   readonly exotic?: number;
   /** probability that a signature is variadic (default 0.1) */
   readonly variadic?: number;
+  /**
+   * probability that a signature is one a BPF program can call (default 0): 1 to 12 integers and
+   * pointers of mixed widths, mostly 6 or more (the stack-argument slots), not variadic, an
+   * integer or void result
+   */
+  readonly integerOnly?: number;
 }
 
 const INTS: readonly ScalarKind[] = ['i8', 'u8', 'i16', 'u16', 'i32', 'u32', 'i64', 'u64', 'ptr'];
@@ -93,7 +99,16 @@ class Generator {
   }
 }
 
+/** 1 to 12 integer/pointer arguments, 6 to 12 three times in four; an integer or void result. */
+function integerOnlySignature(rng: Rng, id: string): Signature {
+  const n = rng.chance(0.75) ? rng.range(6, 12) : rng.range(1, 5);
+  const params = Array.from({ length: n }, () => scalar(rng.pick(INTS)));
+  return { id, result: rng.chance(0.2) ? null : scalar(rng.pick(INTS)), params };
+}
+
 export function randomSignature(rng: Rng, id: string, options: RandomOptions = {}): Signature {
+  // no draw unless asked for, so the signatures of a seed stay what they were without the knob
+  if (options.integerOnly && rng.chance(options.integerOnly)) return integerOnlySignature(rng, id);
   const g = new Generator(rng, options.exotic ?? 0.05);
   const n = rng.chance(0.35) ? rng.range(8, 18) : rng.range(0, 8);
   // register pressure of one class makes the stack rules for it (and the other class) visible
