@@ -4,7 +4,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { findCompiler, oracleLibrary } from '../../src/abi/c-oracle.js';
 import { corpus } from '../../src/abi/corpus.js';
-import { exchangeBuffer } from '../../src/abi/directions/jit-native-call.js';
+import { exchangeBuffer } from '../../src/abi/directions/c-oracle.js';
 import { NOT_EXPRESSIBLE, jitToC, jitToClang, jitToGcc, notExpressibleInBpf, type DirectionRun } from '../../src/abi/directions/index.js';
 import { randomSignatures } from '../../src/abi/random-signatures.js';
 import { parseSignature } from '../../src/abi/signature-text.js';

@@ -8,6 +8,7 @@ import {
   DEFECT_C,
   DEFECT_C_SIGNATURE,
   cToProbe,
+  corpus,
   koffiToProbe,
   reproduceDefectB,
   runMatrix,
@@ -117,8 +118,17 @@ describe('the checker detects misplacement', () => {
     ]);
     expect(stubToC(lib, io, 1, apple).length).toBe(2);
   });
-  it('the matrix ran all six built-in directions over the corpus and 700 random signatures', () => {
-    expect(report.runs.map((r) => r.id)).toEqual(['koffi-to-probe', 'stub-to-gcc', 'stub-to-clang', 'gcc-to-probe', 'clang-to-probe', 'stub-to-koffi-callback']);
-    expect(report.signatures).toBe(784);
+  it('the matrix ran all eight built-in directions over the corpus and 700 random signatures', () => {
+    expect(report.runs.map((r) => r.id)).toEqual([
+      'koffi-to-probe',
+      'stub-to-gcc',
+      'stub-to-clang',
+      'gcc-to-probe',
+      'clang-to-probe',
+      'stub-to-koffi-callback',
+      'jit-to-gcc',
+      'jit-to-clang',
+    ]);
+    expect(report.signatures).toBe(corpus().length + 700);
   });
 });

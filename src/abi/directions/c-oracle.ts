@@ -19,7 +19,8 @@ import { judged, type Direction, type DirectionContext, type DirectionRun, type 
 import { patternsFor } from './patterns.js';
 
 /** Exchange buffer shared with the C side, big enough for every signature of the batch. */
-function exchange(lib: OracleLibrary): Buffer {
+/** The capture buffer the oracle's C functions write into, sized for every signature of `lib`. */
+export function exchangeBuffer(lib: OracleLibrary): Buffer {
   const size = Math.max(16, ...lib.signatures.map((s) => ioLayout(s).size));
   const io = Buffer.alloc(size);
   lib.setIo(bufferAddress(io));
@@ -91,7 +92,7 @@ function cDirection(compiler: CompilerId, way: 'stub-to-c' | 'c-to-probe'): Dire
       if (!c) throw new Error(`no arm64 ${compiler}`);
       ctx.log?.(`compiling ${signatures.length} signatures with ${c.command}`);
       const lib = oracleLibrary(c, signatures);
-      const io = exchange(lib);
+      const io = exchangeBuffer(lib);
       const outcomes: SignatureOutcome[] = signatures.map((sig, n) => {
         const text = formatSignature(sig);
         try {

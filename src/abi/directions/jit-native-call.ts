@@ -19,6 +19,7 @@ import { checkReceivedArguments, checkResult, type Mismatch } from '../check.js'
 import { classify, type ArgClass, type Classification } from '../classify.js';
 import { emptyState, expectedExtension, writeAt, type MachineState } from '../machine-state.js';
 import { formatSignature } from '../signature-text.js';
+import { exchangeBuffer } from './c-oracle.js';
 import { isIntegralScalar, layoutOf, type AbiType, type Signature } from '../types.js';
 import { Rng, hashString } from '../values.js';
 import { judged, skipped, type Direction, type DirectionContext, type DirectionRun, type SignatureOutcome } from './direction.js';
@@ -125,13 +126,6 @@ function modelPlacement(cls: Classification, args: readonly BpfArgument[]): Mach
 export interface JitCallOptions {
   /** rewrite the program's source before it is compiled (tests: a deliberately wrong placement) */
   readonly edit?: (source: string) => string;
-}
-
-/** Exchange buffer for a library, big enough for each of its signatures. */
-export function exchangeBuffer(lib: OracleLibrary): Buffer {
-  const io = Buffer.alloc(Math.max(16, ...lib.signatures.map((s) => ioLayout(s).size)));
-  lib.setIo(bufferAddress(io));
-  return io;
 }
 
 /** One call: the JIT-compiled BPF program calls C function n of the library; the mismatches. */

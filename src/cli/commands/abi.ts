@@ -11,6 +11,7 @@ every direction:
   stub-to-gcc/-clang      caller stub -> C compiled by gcc / clang
   gcc-to-probe/clang-...  C compiled by gcc / clang -> capture probe
   stub-to-koffi-callback  caller stub -> JavaScript callback through koffi.register
+  jit-to-gcc/-clang       JIT-compiled BPF (R1-R5, R11 slots) -> C compiled by gcc / clang
 Prints a table per direction, each failure with the argument, where the model expected it and
 where it was found, known third-party defects with a minimal reproduction, and finally
 'N passed, N failed' (known defects count as failed). Exit code 0 only if nothing failed.
