@@ -150,10 +150,10 @@ export function interpret(program: readonly BpfInsn[], options: InterpretOptions
             const useReg = (code & 0x08) !== 0;
             if (wide) {
               const b = useReg ? (regs[insn.src] as bigint) : (imm64[pc] as bigint);
-              regs[dst] = alu64(op, regs[dst] as bigint, b, insn.off);
+              regs[dst] = alu(64, op, regs[dst] as bigint, b, insn.off);
             } else {
               const b = useReg ? U32(regs[insn.src] as bigint) : (imm32[pc] as bigint);
-              regs[dst] = alu32(op, U32(regs[dst] as bigint), b, insn.off);
+              regs[dst] = alu(32, op, U32(regs[dst] as bigint), b, insn.off);
             }
           }
           pc++;
@@ -368,24 +368,29 @@ function sizeOf(code: number): 1 | 2 | 4 | 8 {
   return opcodeInfo(code)?.size ?? 8;
 }
 
-/** RFC 9669 section 4.1, 64-bit: shifts mask the count to 6 bits, x/0 = 0, x%0 = x. */
-function alu64(op: number, a: bigint, b: bigint, off: number): bigint {
+/**
+ * RFC 9669 section 4.1. ALU64 works on 64 bits; ALU (32-bit) on the low halves, its result
+ * zero-extended. Shifts mask the count to the width; x/0 = 0 and x%0 = x (for ALU the upper
+ * half of x is still cleared); off 1 selects SDIV/SMOD, whose BigInt division truncates toward
+ * zero as required (INT_MIN / -1 wraps back to INT_MIN through the mask); MOV with off 8/16/32
+ * is MOVSX, sign-extending the low `off` bits of src.
+ */
+function alu(width: 32 | 64, op: number, a: bigint, b: bigint, off: number): bigint {
+  const wrap = width === 64 ? U64 : U32;
+  const count = width === 64 ? 63n : 31n;
   switch (op) {
     case BpfAluOp.ADD:
-      return U64(a + b);
+      return wrap(a + b);
     case BpfAluOp.SUB:
-      return U64(a - b);
+      return wrap(a - b);
     case BpfAluOp.MUL:
-      return U64(a * b);
+      return wrap(a * b);
     case BpfAluOp.DIV:
       if (b === 0n) return 0n;
-      // off 1 = SDIV: BigInt division truncates toward zero, as required; INT64_MIN / -1
-      // wraps back to INT64_MIN through asUintN.
-      return off === 1 ? U64(BigInt.asIntN(64, a) / BigInt.asIntN(64, b)) : a / b;
+      return off === 1 ? wrap(BigInt.asIntN(width, a) / BigInt.asIntN(width, b)) : a / b;
     case BpfAluOp.MOD:
       if (b === 0n) return a;
-      // SMOD: the result takes the dividend's sign (truncated division), which BigInt % does.
-      return off === 1 ? U64(BigInt.asIntN(64, a) % BigInt.asIntN(64, b)) : a % b;
+      return off === 1 ? wrap(BigInt.asIntN(width, a) % BigInt.asIntN(width, b)) : a % b;
     case BpfAluOp.OR:
       return a | b;
     case BpfAluOp.AND:
@@ -393,52 +398,15 @@ function alu64(op: number, a: bigint, b: bigint, off: number): bigint {
     case BpfAluOp.XOR:
       return a ^ b;
     case BpfAluOp.LSH:
-      return U64(a << (b & 63n));
+      return wrap(a << (b & count));
     case BpfAluOp.RSH:
-      return a >> (b & 63n);
+      return a >> (b & count);
     case BpfAluOp.ARSH:
-      return U64(BigInt.asIntN(64, a) >> (b & 63n));
+      return wrap(BigInt.asIntN(width, a) >> (b & count));
     case BpfAluOp.MOV:
-      // MOVSX (off 8/16/32): sign-extend the low `off` bits of src to 64 bits.
-      return off === 0 ? b : U64(BigInt.asIntN(off, b));
+      return off === 0 ? b : wrap(BigInt.asIntN(off, b));
     default:
-      throw new RangeError(`ALU64 op 0x${op.toString(16)}`);
-  }
-}
-
-/** RFC 9669 section 4.1, 32-bit: operands are the low halves, the result is zero-extended. */
-function alu32(op: number, a: bigint, b: bigint, off: number): bigint {
-  switch (op) {
-    case BpfAluOp.ADD:
-      return U32(a + b);
-    case BpfAluOp.SUB:
-      return U32(a - b);
-    case BpfAluOp.MUL:
-      return U32(a * b);
-    case BpfAluOp.DIV:
-      if (b === 0n) return 0n;
-      return off === 1 ? U32(BigInt.asIntN(32, a) / BigInt.asIntN(32, b)) : a / b;
-    case BpfAluOp.MOD:
-      // modulo by zero leaves dst, but as a 32-bit operation its upper half is cleared
-      if (b === 0n) return a;
-      return off === 1 ? U32(BigInt.asIntN(32, a) % BigInt.asIntN(32, b)) : a % b;
-    case BpfAluOp.OR:
-      return a | b;
-    case BpfAluOp.AND:
-      return a & b;
-    case BpfAluOp.XOR:
-      return a ^ b;
-    case BpfAluOp.LSH:
-      return U32(a << (b & 31n));
-    case BpfAluOp.RSH:
-      return a >> (b & 31n);
-    case BpfAluOp.ARSH:
-      return U32(BigInt.asIntN(32, a) >> (b & 31n));
-    case BpfAluOp.MOV:
-      // MOVSX32 (off 8/16): sign-extend into 32 bits, then zero the upper half.
-      return off === 0 ? b : U32(BigInt.asIntN(off, b));
-    default:
-      throw new RangeError(`ALU op 0x${op.toString(16)}`);
+      throw new RangeError(`ALU${width === 64 ? '64' : ''} op 0x${op.toString(16)}`);
   }
 }
 

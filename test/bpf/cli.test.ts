@@ -2,24 +2,10 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { CliIo } from '../../src/cli/command.js';
 import { main } from '../../src/cli/main.js';
+import { fakeIo } from '../cli/support.js';
 import { haveSuite, suiteNegativeDir, suiteTestsDir, warnIfNoSuite } from './shared-suite.js';
 
-function fakeIo(stdin = ''): CliIo & { stdout: string; stderr: string } {
-  const io = {
-    stdout: '',
-    stderr: '',
-    out(text: string) {
-      io.stdout += text;
-    },
-    err(text: string) {
-      io.stderr += text;
-    },
-    readStdin: async () => Buffer.from(stdin),
-  };
-  return io;
-}
 
 warnIfNoSuite('the CLI conformance runs (test/bpf/cli.test.ts)');
 

@@ -3,7 +3,7 @@ import type { NativeFunction } from '../../src/bpf/helpers.js';
 import { interpret } from '../../src/bpf/interpreter.js';
 import { assembleUbpf } from '../../src/bpf/ubpf-assembler.js';
 import { BpfValidationError, validateProgram } from '../../src/bpf/validate.js';
-import { callerArgs, digitsCallee, sumCallee } from '../support/stack-arg-programs.js';
+import { callerArgs, digitsCallee, sumCallee, twoCalleesProgram } from '../support/stack-arg-programs.js';
 
 /**
  * Functions with more than five arguments (docs/bpf-stack-args.md): args 6..12 go through
@@ -35,18 +35,7 @@ describe('stack arguments: BPF-to-BPF calls', () => {
   });
 
   it('two callees with 10 and 12 arguments: 55 + 78 = 133, slots stored again for the second call', () => {
-    const program = [
-      ...callerArgs(10),
-      'call local sum10',
-      'mov %r6, %r0',
-      ...callerArgs(12),
-      'call local sum12',
-      'add %r0, %r6',
-      'exit',
-      ...sumCallee('sum10', 10),
-      ...sumCallee('sum12', 12),
-    ];
-    expect(run(program)).toBe(133n);
+    expect(run(twoCalleesProgram())).toBe(133n);
   });
 
   it('nested: an 8-argument function forwards arguments 2..8 to a 7-argument one', () => {

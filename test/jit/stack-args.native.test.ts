@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assembleUbpf, interpret } from '../../src/bpf/index.js';
 import { JitProgram, type NativeTarget } from '../../src/jit/index.js';
 import { koffi, packageRoot } from '../../src/runtime/index.js';
-import { callerArgs, digitsCallee, sumCallee } from '../support/stack-arg-programs.js';
+import { callerArgs, digitsCallee, sumCallee, twoCalleesProgram } from '../support/stack-arg-programs.js';
 
 /**
  * Functions and native calls with 6 to 12 arguments (../shared/docs/bpf-stack-args.md):
@@ -40,20 +40,7 @@ describe('BPF-to-BPF calls with stack arguments', () => {
   });
 
   it('two callees with 10 and 12 arguments: 133', () => {
-    expectBoth(
-      [
-        ...callerArgs(10),
-        'call local sum10',
-        'mov %r6, %r0',
-        ...callerArgs(12),
-        'call local sum12',
-        'add %r0, %r6',
-        'exit',
-        ...sumCallee('sum10', 10),
-        ...sumCallee('sum12', 12),
-      ],
-      133n,
-    );
+    expectBoth(twoCalleesProgram(), 133n);
   });
 
   it('nesting: a 10-argument function forwards its stack arguments to a 12-argument one', () => {

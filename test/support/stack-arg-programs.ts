@@ -32,3 +32,19 @@ export function sumCallee(name: string, n: number): string[] {
   return lines;
 }
 
+
+/** Calls a 10-argument and then a 12-argument function, storing the slots again for the
+ *  second call (they are invalid after any call): 55 + 78 = 133. */
+export function twoCalleesProgram(): string[] {
+  return [
+    ...callerArgs(10),
+    'call local sum10',
+    'mov %r6, %r0',
+    ...callerArgs(12),
+    'call local sum12',
+    'add %r0, %r6',
+    'exit',
+    ...sumCallee('sum10', 10),
+    ...sumCallee('sum12', 12),
+  ];
+}
