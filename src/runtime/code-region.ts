@@ -10,6 +10,9 @@ export type CodeRegionState = 'writable' | 'sealed' | 'freed';
  */
 export class CodeRegion {
   readonly #native: NativeCodeRegion;
+  /** mirrors the addon's state (every transition goes through this class), so checking it
+   *  before each call costs no trip into native code */
+  #state: CodeRegionState = 'writable';
 
   private constructor(native: NativeCodeRegion) {
     this.#native = native;
@@ -45,7 +48,7 @@ export class CodeRegion {
   }
 
   get state(): CodeRegionState {
-    return this.#native.state;
+    return this.#state;
   }
 
   write(offset: number, bytes: Uint8Array): void {
@@ -58,14 +61,17 @@ export class CodeRegion {
 
   seal(): void {
     wrap(() => this.#native.seal());
+    this.#state = 'sealed';
   }
 
   unseal(): void {
     wrap(() => this.#native.unseal());
+    this.#state = 'writable';
   }
 
   free(): void {
     wrap(() => this.#native.free());
+    this.#state = 'freed';
   }
 }
 

@@ -64,17 +64,30 @@ const floatKinds = new Set(['Float32', 'Float64']);
 /** BR Xn (ARM ARM C6.2.37): 1101011 0000 11111 000000 Rn 00000. */
 const encodeBr = (n: number): number => (0xd61f0000 | (n << 5)) >>> 0;
 
+/**
+ * koffi describes each parameter as { type, direction } (its .d.ts says TypeObject; 3.3.4
+ * returns the wrapper), so read the type through it.
+ */
+interface KoffiParameter {
+  readonly type: KoffiType;
+  readonly direction: string;
+}
+function parameters(info: NonNullable<KoffiType['proto']>): KoffiParameter[] {
+  return info.arguments as unknown as KoffiParameter[];
+}
+
 function trampolineFor(signature: string): ((...args: NativeArg[]) => unknown) | null {
   if (trampolines.has(signature)) return trampolines.get(signature) ?? null;
   const info = prototype(signature).proto;
   let fn: ((...args: NativeArg[]) => unknown) | null = null;
-  const gprs = info ? info.arguments.filter((a) => integerKinds.has(a.primitive)).length : 8;
-  const simple = info !== undefined && info.arguments.every((a) => integerKinds.has(a.primitive) || floatKinds.has(a.primitive));
+  const params = info ? parameters(info) : [];
+  const gprs = params.filter((p) => integerKinds.has(p.type.primitive)).length;
+  const simple = params.every((p) => p.direction === 'Input' && (integerKinds.has(p.type.primitive) || floatKinds.has(p.type.primitive)));
   if (process.arch === 'arm64' && info && simple && gprs < 8 && !signature.includes('...')) {
     const code = new Uint8Array(4);
     new DataView(code.buffer).setUint32(0, encodeBr(gprs), true);
     const region = CodeRegion.fromCode(code); // lives as long as the process, one per prototype
-    const proto = koffi().proto(info.result, [...info.arguments, 'uint64_t']);
+    const proto = koffi().proto(info.result, [...params.map((p) => p.type), 'uint64_t']);
     fn = koffi().decode(region.address, proto) as (...args: NativeArg[]) => unknown;
   }
   trampolines.set(signature, fn);
@@ -91,6 +104,8 @@ const int64Kinds = new Set(['Int64', 'Int64S', 'UInt64', 'UInt64S']);
 export class NativeFunction {
   readonly address: bigint;
   readonly signature: string;
+  /** how calls are made: through this prototype's decoded trampoline, or koffi.call */
+  readonly path: 'trampoline' | 'koffi.call';
   readonly #fn: (...args: NativeArg[]) => unknown;
   readonly #bigResult: boolean;
   readonly #arity: number;
@@ -107,6 +122,7 @@ export class NativeFunction {
     this.#bigResult = int64Kinds.has(info.result.primitive);
     this.#arity = info.arguments.length;
     const trampoline = trampolineFor(signature);
+    this.path = trampoline ? 'trampoline' : 'koffi.call';
     this.#fn = trampoline
       ? (...args: NativeArg[]) => trampoline(...args, address)
       : (...args: NativeArg[]) => koffi().call(address, proto, ...args);

@@ -68,6 +68,21 @@ describe('calling machine code through koffi', () => {
     f.free();
   });
 
+  it('calls through the per-prototype trampoline when the target fits in a register, koffi.call otherwise', () => {
+    const f = load(add2);
+    expect(f.path).toBe('trampoline');
+    expect(f.call(40n, 2n)).toBe(42n);
+    f.free();
+    const g = load(mulAdd);
+    expect(g.path).toBe('trampoline'); // doubles use v registers: x0 is free for the target
+    g.free();
+    // ten integers: the target address would be the 11th integer argument, on the stack
+    const h = load(sum10);
+    expect(h.path).toBe('koffi.call');
+    expect(h.call(1n, 2n, 3n, 4n, 5n, 6n, 7n, 8n, 9n, 10n)).toBe(55n);
+    h.free();
+  });
+
   it('checks the argument count', () => {
     const f = load(add2);
     expect(() => f.call(1n)).toThrow(/takes 2 arguments, got 1/);
