@@ -466,7 +466,9 @@ class Generator {
   #loadIncoming(s: State): void {
     const rng = this.rng;
     const k = this.#pendingIncoming.splice(rng.int(this.#pendingIncoming.length), 1)[0] as number;
-    const dst = rng.pick(this.#writable(s));
+    const w = this.#writable(s);
+    if (w.length === 0) throw new Error('generator: no register for an incoming stack argument');
+    const dst = rng.pick(w);
     this.#emit(insn(BpfClass.LDX | BpfMode.MEM | BpfSize.DW, dst, BPF_REG_PARAMS, 8 * k));
     this.#set(s, dst, SCALAR);
     // spill it to the stack window sometimes, so the value survives register pressure
@@ -559,7 +561,13 @@ class Generator {
     const scalars = this.#scalars(s);
     const useReg = scalars.length > 0 && rng.chance(0.5);
     const dsts = op === BpfAluOp.MOV ? this.#writable(s) : this.#writableScalars(s);
-    if (dsts.length === 0) return this.#setScalar(s, rng.pick(this.#writable(s)));
+    if (dsts.length === 0) {
+      // between stack-argument stores every register may be spoken for (arguments, the base,
+      // loop counters): then there is nothing to do
+      const w = this.#writable(s);
+      if (w.length > 0) this.#setScalar(s, rng.pick(w));
+      return;
+    }
     const dst = rng.pick(dsts);
     let off = 0;
     if ((op === BpfAluOp.DIV || op === BpfAluOp.MOD) && rng.chance(0.45)) off = 1;

@@ -58,7 +58,13 @@ export interface FuzzCaseOptions {
 export const defaultReproduce = (seed: number): string => `npm run fuzz:jit -- --start ${seed} --count 1 --verbose`;
 
 export function runFuzzCase(seed: number, executor: Executor, options: FuzzCaseOptions = {}): FuzzCaseResult {
-  const program = generateProgram(seed);
+  let program: GeneratedProgram;
+  try {
+    program = generateProgram(seed);
+  } catch (e) {
+    const report = `fuzz-jit: seed ${seed}: the generator failed (generator bug): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\nreproduce: ${(options.reproduce ?? defaultReproduce)(seed)}`;
+    return { seed, ok: false, slots: 0, executed: 0, report };
+  }
   if (options.forms) programForms(program.insns, options.forms);
   const mode = modeForSeed(seed);
   const fail = (what: string, executed = 0): FuzzCaseResult => ({
