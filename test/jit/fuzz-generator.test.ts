@@ -57,6 +57,23 @@ describe('program generator', () => {
     expect(FUZZ_DUMP_OFFSET + 144).toBeLessThanOrEqual(FUZZ_MEM_SIZE);
   });
 
+  it('generates a program for every seed, including the ones where all registers were spoken for', () => {
+    // 56168 and 59677 once threw: every register reserved between stack-argument stores
+    for (const seed of [56168, 59677]) {
+      const p = generateProgram(seed);
+      expect(interpret(p.insns, { mem: p.mem }).instructions).toBeGreaterThan(0);
+    }
+    const failures: string[] = [];
+    for (let seed = 100_000; seed < 105_000; seed++) {
+      try {
+        validateProgram(generateProgram(seed).insns);
+      } catch (e) {
+        failures.push(`seed ${seed}: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+    expect(failures).toEqual([]);
+  });
+
   it('covers every form of the opcode table, calls with 1 to 12 arguments, callx and R11', () => {
     const expected = generatorForms();
     // every ALU/JMP/load/store/atomic opcode (both widths, K and X), with its variants
