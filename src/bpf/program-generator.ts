@@ -1,5 +1,5 @@
 import type { BpfInsn } from './instruction.js';
-import { OPCODE_TABLE, opcodeInfo, type OpcodeInfo } from './insn-kind.js';
+import { ATOMIC_IMMS_WIDE, OPCODE_TABLE, opcodeInfo, type OpcodeInfo } from './insn-kind.js';
 import { BPF_REG_FP, BPF_REG_PARAMS, BpfAluOp, BpfAtomicOp, BpfClass, BpfJmpOp, BpfMode, BpfSize, BpfSource, OP_LDDW } from './opcodes.js';
 
 /**
@@ -219,18 +219,8 @@ const CONDITIONS = [
   BpfJmpOp.JSLT,
   BpfJmpOp.JSLE,
 ] as const;
-const ATOMIC_RMW = [
-  BpfAtomicOp.ADD,
-  BpfAtomicOp.ADD | BpfAtomicOp.FETCH,
-  BpfAtomicOp.OR,
-  BpfAtomicOp.OR | BpfAtomicOp.FETCH,
-  BpfAtomicOp.AND,
-  BpfAtomicOp.AND | BpfAtomicOp.FETCH,
-  BpfAtomicOp.XOR,
-  BpfAtomicOp.XOR | BpfAtomicOp.FETCH,
-  BpfAtomicOp.XCHG,
-  BpfAtomicOp.CMPXCHG,
-] as const;
+/** The read-modify-write atomics: the table's W/DW atomic imms minus load-acquire/store-release. */
+const ATOMIC_RMW = ATOMIC_IMMS_WIDE.filter((imm) => imm !== BpfAtomicOp.LOAD_ACQ && imm !== BpfAtomicOp.STORE_REL);
 /** Offsets on the edges of common load/store immediate ranges (any machine has some). */
 const EDGE_OFFSETS = [
   -32768, -8192, -4097, -4096, -4095, -513, -512, -264, -257, -256, -255, -248, -129, -128, -8, -1, 0, 1, 7, 127, 128, 248, 252, 255, 256, 257, 504, 510, 511, 512,
