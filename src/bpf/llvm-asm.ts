@@ -1,6 +1,6 @@
 import { BpfAsmError } from './asm-error.js';
 import type { BpfInsn } from './instruction.js';
-import { FORMS_BY_LEAD, type LlvmForm, type OperandKind, type TemplatePiece } from './llvm-forms.js';
+import { FORMS_BY_LEAD, formSkeleton, type LlvmForm, type OperandKind, type TemplatePiece } from './llvm-forms.js';
 import { lexLine, type Token } from './llvm-lexer.js';
 import { BPF_MAX_REG } from './opcodes.js';
 
@@ -257,13 +257,7 @@ function build(
   pc: number,
   fixups: Fixup[],
 ): BpfInsn[] {
-  const insn: BpfInsn = {
-    code: form.code,
-    dst: form.fixed.dst ?? 0,
-    src: form.fixed.src ?? 0,
-    off: form.fixed.off ?? 0,
-    imm: form.fixed.imm ?? 0,
-  };
+  const insn: BpfInsn = formSkeleton(form);
   const hi: BpfInsn = { code: 0, dst: 0, src: 0, off: 0, imm: 0 };
   for (const [op, b] of bindings) {
     if (b.kind === 'label') {

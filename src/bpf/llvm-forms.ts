@@ -1,3 +1,4 @@
+import type { BpfInsn } from './instruction.js';
 import { lexLine, type Token } from './llvm-lexer.js';
 import {
   BpfAluOp,
@@ -213,6 +214,17 @@ function buildForms(): LlvmForm[] {
 
 /** Every form, in table order. */
 export const LLVM_FORMS: readonly LlvmForm[] = buildForms();
+
+/** The slot a form fixes before its operands are filled in (opcode and fixed fields, else 0). */
+export function formSkeleton(form: LlvmForm): BpfInsn {
+  return {
+    code: form.code,
+    dst: form.fixed.dst ?? 0,
+    src: form.fixed.src ?? 0,
+    off: form.fixed.off ?? 0,
+    imm: form.fixed.imm ?? 0,
+  };
+}
 
 /** Forms by opcode, for the disassembler. */
 export const FORMS_BY_CODE: ReadonlyMap<number, readonly LlvmForm[]> = (() => {

@@ -3,7 +3,7 @@ import type { NativeFunction } from '../../src/bpf/helpers.js';
 import { interpret } from '../../src/bpf/interpreter.js';
 import { assembleUbpf } from '../../src/bpf/ubpf-assembler.js';
 import { BpfValidationError, validateProgram } from '../../src/bpf/validate.js';
-import { callerArgs, digitsCallee, sumCallee, twoCalleesProgram } from '../support/stack-arg-programs.js';
+import { callerArgs, digitsCallee, sumCallee, twoCalleesProgram, pointerAndSizeProgram } from '../support/stack-arg-programs.js';
 
 /**
  * Functions with more than five arguments (docs/bpf-stack-args.md): args 6..12 go through
@@ -108,19 +108,7 @@ describe('stack arguments: native functions (CALL src 2)', () => {
 
   it('a memory pointer and its size in arguments 6 and 7', () => {
     const mem = Uint8Array.from([10, 20, 30, 40, 50]);
-    const program = [
-      'mov %r6, %r1',
-      'mov %r7, %r2',
-      'mov %r1, 1',
-      'mov %r2, 0',
-      'mov %r3, 0',
-      'mov %r4, 0',
-      'mov %r5, 0',
-      'stxdw [%r11-8], %r6',
-      'stxdw [%r11-16], %r7',
-      'call native 2',
-      'exit',
-    ];
+    const program = pointerAndSizeProgram('call native 2');
     expect(run(program, natives, mem)).toBe(1n + 10n + 20n + 30n + 40n + 50n);
   });
 

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assembleUbpf, interpret } from '../../src/bpf/index.js';
 import { JitProgram, type NativeTarget } from '../../src/jit/index.js';
 import { koffi, packageRoot } from '../../src/runtime/index.js';
-import { callerArgs, digitsCallee, sumCallee, twoCalleesProgram } from '../support/stack-arg-programs.js';
+import { callerArgs, digitsCallee, sumCallee, twoCalleesProgram, pointerAndSizeProgram } from '../support/stack-arg-programs.js';
 
 /**
  * Functions and native calls with 6 to 12 arguments (../shared/docs/bpf-stack-args.md):
@@ -162,19 +162,7 @@ describe('native functions with 6 to 12 arguments (a C library cross-compiled at
 
   it('a memory pointer and its size in arguments 6 and 7', () => {
     const mem = Uint8Array.from({ length: 100 }, (_, i) => i);
-    const source = [
-      'mov %r6, %r1',
-      'mov %r7, %r2',
-      'mov %r1, 1',
-      'mov %r2, 0',
-      'mov %r3, 0',
-      'mov %r4, 0',
-      'mov %r5, 0',
-      'stxdw [%r11-8], %r6',
-      'stxdw [%r11-16], %r7',
-      `call native ${ids.sum_buf}`,
-      'exit',
-    ].join('\n');
+    const source = pointerAndSizeProgram(`call native ${ids.sum_buf}`).join('\n');
     expect(jitRun(source, natives, mem)).toBe(1n + 4950n);
   });
 

@@ -48,3 +48,21 @@ export function twoCalleesProgram(): string[] {
     ...sumCallee('sum12', 12),
   ];
 }
+
+/** R1 = 1, R2-R5 = 0, and the context pointer and its length (R1, R2 on entry) passed as
+ *  arguments 6 and 7 of `call` (a native call): the kernel selftests' memory-plus-size case. */
+export function pointerAndSizeProgram(call: string): string[] {
+  return [
+    'mov %r6, %r1',
+    'mov %r7, %r2',
+    'mov %r1, 1',
+    'mov %r2, 0',
+    'mov %r3, 0',
+    'mov %r4, 0',
+    'mov %r5, 0',
+    'stxdw [%r11-8], %r6',
+    'stxdw [%r11-16], %r7',
+    call,
+    'exit',
+  ];
+}

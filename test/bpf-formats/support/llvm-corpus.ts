@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { disassembleInsn } from '../../../src/bpf/disassembler.js';
 import { encodeProgram, type BpfInsn } from '../../../src/bpf/instruction.js';
-import { LLVM_FORMS, type LlvmForm, type OperandKind } from '../../../src/bpf/llvm-forms.js';
+import { LLVM_FORMS, formSkeleton, type LlvmForm, type OperandKind } from '../../../src/bpf/llvm-forms.js';
 import { Prng } from './prng.js';
 
 export const LLVM_MC = 'llvm-mc-22';
@@ -42,13 +42,7 @@ function imm64(rng: Prng): bigint {
 
 /** One random instance of a form: fixed fields from the form, operands random. */
 export function randomInstance(form: LlvmForm, rng: Prng, maxReg = 10): BpfInsn[] {
-  const insn: BpfInsn = {
-    code: form.code,
-    dst: form.fixed.dst ?? 0,
-    src: form.fixed.src ?? 0,
-    off: form.fixed.off ?? 0,
-    imm: form.fixed.imm ?? 0,
-  };
+  const insn: BpfInsn = formSkeleton(form);
   const hi: BpfInsn = { code: 0, dst: 0, src: 0, off: 0, imm: 0 };
   const ops = new Set<OperandKind>();
   for (const p of form.pieces) if ('op' in p) ops.add(p.op);
