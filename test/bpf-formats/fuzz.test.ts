@@ -10,7 +10,7 @@ import { haveTool, parseGolden } from './support/llvm-corpus.js';
 
 /**
  * 5,000 cases in CI; the full run is
- *   A64JIT_FUZZ_CASES=100000 npx vitest run --project host test/bpf-formats/fuzz.test.ts
+ *   npm run fuzz:toolkit   (A64JIT_FUZZ_CASES=100000 on this file)
  * (A64JIT_FUZZ_SEED picks another seed). The counts per outcome are printed.
  */
 const CASES = Number(process.env.A64JIT_FUZZ_CASES ?? 5000);
