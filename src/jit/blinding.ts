@@ -55,7 +55,7 @@ export function blindConstants(program: readonly BpfInsn[], seed: number): { pro
         out.push(insn);
         return;
       }
-      out.push(retarget(insn, pc, here, start, program));
+      out.push(retarget(insn, pc, here, start));
     });
   });
   const functions: FunctionInfo[] = info.functions.map((f) => ({ ...f, start: start[f.start]!, end: start[f.end]! }));
@@ -67,7 +67,6 @@ function blind(insn: BpfInsn, next: BpfInsn | undefined, random: () => number): 
   const k = insnKind(insn);
   const rnd = random() | 0;
   const ax = BPF_REG_AX;
-  const cls = bpfClass(insn.code);
   const movAx = (wide: boolean, value: number): BpfInsn => ({ code: (wide ? BpfClass.ALU64 : BpfClass.ALU) | BpfAluOp.MOV | BpfSource.K, dst: ax, src: 0, off: 0, imm: value });
   const xorAx = (wide: boolean): BpfInsn => ({ code: (wide ? BpfClass.ALU64 : BpfClass.ALU) | BpfAluOp.XOR | BpfSource.K, dst: ax, src: 0, off: 0, imm: rnd });
   if (!k) return [[insn], 0];
@@ -92,13 +91,12 @@ function blind(insn: BpfInsn, next: BpfInsn | undefined, random: () => number): 
       return [[a1, a2, b1, b2, { code: BpfClass.ALU64 | BpfAluOp.XOR | BpfSource.X, dst: insn.dst, src: ax, off: 0, imm: 0 }], 0];
     }
     default:
-      void cls;
       return [[insn], 0];
   }
 }
 
 /** Re-point a jump/call/function-address at the rewritten slots. */
-function retarget(insn: BpfInsn, oldPc: number, newPc: number, start: readonly number[], program: readonly BpfInsn[]): BpfInsn {
+function retarget(insn: BpfInsn, oldPc: number, newPc: number, start: readonly number[]): BpfInsn {
   const k = insnKind(insn);
   if (!k) return insn;
   const to = (oldTarget: number): number => start[oldTarget]! - (newPc + 1);
@@ -119,7 +117,6 @@ function retarget(insn: BpfInsn, oldPc: number, newPc: number, start: readonly n
     case 'lddw':
       return insn.src === 4 ? { ...insn, imm: to(oldPc + 1 + insn.imm) } : insn;
     default:
-      void program;
       return insn;
   }
 }

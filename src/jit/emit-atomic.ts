@@ -5,7 +5,6 @@ import {
   andReg,
   addReg,
   cas,
-  cbnz,
   cmpReg,
   dmb,
   eorReg,

@@ -45,7 +45,7 @@ export function stubToC(lib: OracleLibrary, io: Buffer, n: number, ctx: Directio
   } finally {
     region.free();
   }
-  const received = sig.params.map((t, i) => io.subarray(io2.args[i]!, io2.args[i]! + values[i]!.length).slice());
+  const received = sig.params.map((_t, i) => io.subarray(io2.args[i]!, io2.args[i]! + values[i]!.length).slice());
   const back = readStubResult(buffer, layout, cls.result?.size ?? 0);
   return [...checkReceivedArguments(cls, values, received, placed), ...checkResult(cls, result, resultFromState(cls, back.state, back.memory), back.state)];
 }

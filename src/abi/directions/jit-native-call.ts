@@ -13,7 +13,6 @@
  */
 import { assembleUbpf } from '../../bpf/index.js';
 import { JitProgram, type NativeTarget } from '../../jit/index.js';
-import { bufferAddress } from '../../runtime/index.js';
 import { findCompiler, ioLayout, oracleLibrary, type CompilerId, type OracleLibrary } from '../c-oracle.js';
 import { checkReceivedArguments, checkResult, type Mismatch } from '../check.js';
 import { classify, type ArgClass, type Classification } from '../classify.js';
