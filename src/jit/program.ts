@@ -1,4 +1,4 @@
-import { validateProgram, type BpfInsn, type HelperEnv, type HelperRegistry, type ValidateOptions } from '../bpf/index.js';
+import { validateProgram, type BpfInsn, type HelperEnv, type HelperFn, type HelperRegistry, type ValidateOptions } from '../bpf/index.js';
 import { CodeRegion, NativeFunction, bufferAddress, hostInfo, koffi, prototype } from '../runtime/index.js';
 import { blindConstants } from './blinding.js';
 import { compileProgram, type CompiledProgram } from './compiler.js';
@@ -173,7 +173,7 @@ function randomSeed(): number {
  * stores an exit request the JIT code checks after the call, and a helper that throws stops
  * the program the same way after recording the error for run() to rethrow.
  */
-function registerHelper(context: Buffer, id: number, fn: HelperRegistry extends ReadonlyMap<number, infer F> ? F : never): bigint {
+function registerHelper(context: Buffer, id: number, fn: HelperFn): bigint {
   const env: HelperEnv = {
     get memory(): never {
       throw new JitRuntimeError(`helper ${id}: JIT-compiled programs use native memory; this helper needs the interpreter's Memory`);
