@@ -19,13 +19,19 @@ export interface CliCommand {
    * plugin's stderr as its error message, so conformance-plugin must print nothing else.
    */
   readonly quietEmulation?: boolean;
+  /** every argument belongs to the command (`a64jit node --help` is Node's help) */
+  readonly passthrough?: boolean;
 }
 
 export interface CliIo {
   out(text: string): void;
   err(text: string): void;
-  /** standard input, read whole (for commands that take a program on stdin) */
-  readStdin(): Promise<Buffer>;
+  /**
+   * Standard input, read whole (for commands that take a program on stdin). With `limit`,
+   * more than that many bytes is a CliInputError ('<stdin>: larger than ...') as soon as they
+   * arrive, never a read to the end.
+   */
+  readStdin(limit?: number): Promise<Buffer>;
   /**
    * End this process by `signal`, as a re-run child under the emulator was. Absent for
    * in-process callers (tests), which get 128 + the signal number as the exit code instead.

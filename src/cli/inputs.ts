@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { extname } from 'node:path';
 import {
   assembleLlvm,
@@ -38,15 +38,66 @@ export interface LoadOptions {
   readonly entry?: string;
 }
 
-/** Whole file (or standard input for '-'), with a clear error for a missing/unreadable file. */
-export async function readInput(path: string, io: CliIo): Promise<Uint8Array> {
-  if (path === '-') return new Uint8Array(await io.readStdin());
+/**
+ * The most bytes any CLI input may have (a program, --mem-file, --data-in, --ctx-in, standard
+ * input): 64 MiB. A larger input is refused before it is read whole: a regular file by its
+ * size, anything else (a pipe, /dev/zero) as soon as more than the limit has arrived.
+ */
+export const MAX_INPUT_BYTES = 64 * 1024 * 1024;
+
+export interface ReadOptions {
+  /** the most bytes accepted (default MAX_INPUT_BYTES) */
+  readonly limit?: number;
+  /** what the input is, for messages ('--mem-file', '--data-in', ...); default: the program */
+  readonly what?: string;
+}
+
+const sizeText = (n: number): string => (n % (1024 * 1024) === 0 ? `${n / (1024 * 1024)} MiB` : n % 1024 === 0 ? `${n / 1024} KiB` : `${n} bytes`);
+
+/** The error for an input over its limit: `FILE: WHAT: larger than N (the limit)`. */
+export function tooLarge(file: string, limit: number, what?: string): CliInputError {
+  return new CliInputError(`${file}: ${what ? `${what}: ` : ''}larger than ${sizeText(limit)}, the limit for an input (a64jit reads inputs whole)`);
+}
+
+const CHUNK = 1024 * 1024;
+
+/**
+ * A whole file (or standard input for '-'), at most `limit` bytes, with a clear error for a
+ * missing, unreadable or too large input. The shared bounded read of every CLI input.
+ */
+export async function readInput(path: string, io: CliIo, options: ReadOptions = {}): Promise<Uint8Array> {
+  const limit = options.limit ?? MAX_INPUT_BYTES;
+  const prefix = options.what ? `${options.what}: ` : '';
+  if (path === '-') return new Uint8Array(await io.readStdin(limit));
+  let fd: number;
   try {
-    return new Uint8Array(readFileSync(path));
+    fd = openSync(path, 'r');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : (e as Error).message;
-    throw new CliInputError(`cannot read ${path}: ${why}`);
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (e as Error).message;
+    throw new CliInputError(`${prefix}cannot read ${path}: ${why}`);
+  }
+  try {
+    const stat = fstatSync(fd);
+    if (stat.isDirectory()) throw new CliInputError(`${prefix}cannot read ${path}: is a directory`);
+    if (stat.isFile() && stat.size > limit) throw tooLarge(path, limit, options.what);
+    // Read in chunks, whatever the size says: devices and pipes report 0, files can grow.
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(Math.min(CHUNK, limit + 1 - total));
+      const n = readSync(fd, chunk, 0, chunk.length, null);
+      if (n === 0) break;
+      total += n;
+      if (total > limit) throw tooLarge(path, limit, options.what);
+      chunks.push(n === chunk.length ? chunk : chunk.subarray(0, n));
+    }
+    return new Uint8Array(Buffer.concat(chunks, total));
+  } catch (e) {
+    if (e instanceof CliInputError) throw e;
+    throw new CliInputError(`${prefix}cannot read ${path}: ${(e as Error).message}`);
+  } finally {
+    closeSync(fd);
   }
 }
 

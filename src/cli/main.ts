@@ -2,6 +2,7 @@ import type { CliCommand, CliIo } from './command.js';
 import { CliInputError, CliUsageError } from './command.js';
 import { commands } from './commands/index.js';
 import { reexecUnderEmulation } from './emulation.js';
+import { MAX_INPUT_BYTES, tooLarge } from './inputs.js';
 
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
   const [name, ...rest] = argv;
@@ -14,7 +15,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     io.err(`a64jit: unknown command '${name}'\n\n${helpText()}`);
     return 2;
   }
-  if (rest.includes('--help') || rest.includes('-h')) {
+  if (!command.passthrough && (rest.includes('--help') || rest.includes('-h'))) {
     io.out(command.usage.endsWith('\n') ? command.usage : `${command.usage}\n`);
     return 0;
   }
@@ -45,9 +46,17 @@ function helpText(): string {
 export const processIo: CliIo = {
   out: (text) => void process.stdout.write(text),
   err: (text) => void process.stderr.write(text),
-  readStdin: async () => {
+  readStdin: async (limit = MAX_INPUT_BYTES) => {
     const chunks: Buffer[] = [];
-    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    let total = 0;
+    for await (const chunk of process.stdin) {
+      total += (chunk as Buffer).length;
+      if (total > limit) {
+        process.stdin.destroy();
+        throw tooLarge('<stdin>', limit);
+      }
+      chunks.push(chunk as Buffer);
+    }
     return Buffer.concat(chunks);
   },
   exitBySignal: (signal) => {

@@ -1,7 +1,9 @@
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AddonLoadError } from './errors.js';
+
 
 /** The native side (native/a64jit.cc): executable memory and host facts only. */
 export interface NativeCodeRegion {
@@ -36,6 +38,11 @@ interface AddonModule {
 /** The package root: this file is src/runtime/addon.ts or dist/runtime/addon.js. */
 export const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
+/** Whether a package root is a development checkout (a clone or worktree), not an installed package. */
+export function isCheckout(root: string = packageRoot): boolean {
+  return existsSync(join(root, '.git'));
+}
+
 let cached: { module: AddonModule; path: string } | undefined;
 
 function load(): { module: AddonModule; path: string } {
@@ -48,7 +55,9 @@ function load(): { module: AddonModule; path: string } {
   } catch (e) {
     throw new AddonLoadError(
       `no a64jit native addon for ${process.platform}-${process.arch}: ${(e as Error).message}. ` +
-        'Reinstall the package (it builds native/ with cmake-js when no prebuild fits) or run `npm run prebuild`.',
+        (isCheckout()
+          ? 'Run `npm run prebuild` (or `npx cmake-js compile`) in this checkout.'
+          : 'Reinstall the package: `npm rebuild a64jit` builds native/ with cmake-js (it needs cmake and a C++17 compiler) when no prebuild fits.'),
     );
   }
   try {

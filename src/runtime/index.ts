@@ -1,6 +1,15 @@
 export { CodeRegion, type CodeRegionState } from './code-region.js';
 export { NativeFunction, loadFunction, koffi, prototype, type NativeArg, type NativeResult } from './native-function.js';
-export { addonPath, bufferAddress, hostInfo, packageRoot, type HostInfo } from './addon.js';
+export { addonPath, bufferAddress, hostInfo, isCheckout, packageRoot, type HostInfo } from './addon.js';
 export { AddonLoadError, CodeMemoryError, NativeCallError } from './errors.js';
-export { sameArchNode, provisionedArm64Node, type NodeCommand } from './emulation.js';
+export {
+  CACHE_ENV,
+  emulationCacheDir,
+  provisionedArm64Node,
+  readEmulationEnv,
+  sameArchNode,
+  setupCommandLine,
+  type EmulationEnv,
+  type NodeCommand,
+} from './emulation.js';
 export { NativeLibrary, NativeLibraryError } from './native-library.js';

@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CliIo } from '../../src/cli/command.js';
+import { tooLarge } from '../../src/cli/inputs.js';
 import { packageRoot, sameArchNode } from '../../src/runtime/index.js';
 
 export const BIN = join(packageRoot, 'bin', 'a64jit.js');
@@ -19,7 +20,10 @@ export function fakeIo(stdin: string | Uint8Array = ''): CliIo & { stdout: strin
     err(text: string) {
       io.stderr += text;
     },
-    readStdin: async () => Buffer.from(stdin),
+    readStdin: async (limit?: number) => {
+      if (limit !== undefined && stdin.length > limit) throw tooLarge('<stdin>', limit);
+      return Buffer.from(stdin);
+    },
   };
   return io;
 }
@@ -32,7 +36,10 @@ export interface CliResult {
 }
 
 /** `a64jit <args>` as a separate process: bin/a64jit.js (over dist/) in a Node of this arch. */
-export function spawnCli(args: readonly string[], options: { input?: string | Uint8Array; cwd?: string; node?: { command: string; args: readonly string[]; env: Readonly<Record<string, string>> } } = {}): CliResult {
+export function spawnCli(
+  args: readonly string[],
+  options: { input?: string | Uint8Array; cwd?: string; env?: Readonly<Record<string, string>>; node?: { command: string; args: readonly string[]; env: Readonly<Record<string, string>> } } = {},
+): CliResult {
   if (!existsSync(join(packageRoot, 'dist', 'cli', 'main.js'))) {
     throw new Error('dist/ is missing: run the tests through `npm test`, which compiles first');
   }
@@ -41,7 +48,7 @@ export function spawnCli(args: readonly string[], options: { input?: string | Ui
     encoding: 'utf8',
     input: options.input ?? '',
     cwd: options.cwd ?? packageRoot,
-    env: { ...process.env, ...node.env },
+    env: { ...process.env, ...node.env, ...options.env },
     timeout: 300_000,
   });
   if (r.error) throw r.error;

@@ -1,6 +1,7 @@
 import { DEFAULT_COUNT, DEFAULT_SEED, formatReport, registerBuiltinDirections, registeredDirections, runMatrix } from '../../abi/index.js';
 import type { CliCommand, CliIo } from '../command.js';
 import { CliUsageError } from '../command.js';
+import { setupCommandLine } from '../../runtime/emulation.js';
 
 const usage = `usage: a64jit abi [--seed N] [--count N] [--direction ID]... [--json]
 
@@ -21,7 +22,7 @@ where it was found, known third-party defects with a minimal reproduction, and f
   --direction ID  run only this direction (repeatable)
   --json          print the whole report as JSON instead
 
-On a non-arm64 host it re-runs itself under qemu-aarch64 (set up by \`npm run setup\`).`;
+On a non-arm64 host it re-runs itself under qemu-aarch64 (set up by \`${setupCommandLine()}\`).`;
 
 function integer(name: string, text: string | undefined): number {
   if (text === undefined || !/^[0-9]+$/.test(text)) throw new CliUsageError(`${name} needs a non-negative integer (got ${text ?? 'nothing'})`);

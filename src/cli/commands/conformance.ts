@@ -4,6 +4,7 @@ import { parseArgs, type ParsedArgs } from '../args.js';
 import type { CliCommand, CliIo } from '../command.js';
 import { CliUsageError } from '../command.js';
 import { JIT_FLAGS, JIT_FLAGS_USAGE, jitExecutor, jitFlags } from '../engine.js';
+import { setupCommandLine } from '../../runtime/emulation.js';
 
 const usage = `usage: a64jit conformance [--interp | --llsc | --blind] <file.data | directory>...
 
@@ -15,7 +16,7 @@ if every test passed.
 ${JIT_FLAGS_USAGE}
 
 Without --interp, on a non-arm64 host the command re-runs itself under qemu-aarch64 (set up
-by \`npm run setup\`) and says so on stderr.`;
+by \`${setupCommandLine()}\`) and says so on stderr.`;
 
 function parse(args: readonly string[]): ParsedArgs {
   const parsed = parseArgs(args, { flags: ['--interp', ...JIT_FLAGS] });

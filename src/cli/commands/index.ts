@@ -4,7 +4,9 @@ import { asmCommand } from './asm.js';
 import { conformanceCommand } from './conformance.js';
 import { conformancePluginCommand } from './conformance-plugin.js';
 import { disasmCommand } from './disasm.js';
+import { nodeCommand } from './node.js';
 import { runCommand } from './run.js';
+import { setupCommand } from './setup.js';
 
 /** Every sub-command, in the order `a64jit --help` lists them. Add one line per command. */
 export const commands: readonly CliCommand[] = [
@@ -13,5 +15,7 @@ export const commands: readonly CliCommand[] = [
   conformanceCommand,
   conformancePluginCommand,
   disasmCommand,
+  nodeCommand,
   runCommand,
+  setupCommand,
 ];

@@ -3,6 +3,7 @@ import type { CliCommand, CliIo } from '../command.js';
 import { CliUsageError } from '../command.js';
 import { JIT_FLAGS, JIT_FLAGS_USAGE, jitFlags, runProgram } from '../engine.js';
 import { ASM_SYNTAX_NAMES, PROGRAM_FORMATS, loadProgram, parseHexBytes, readInput, type AsmSyntax, type ProgramFormat } from '../inputs.js';
+import { setupCommandLine } from '../../runtime/emulation.js';
 
 const usage = `usage: a64jit run [options] <prog.o | prog.s | test.data | prog.bin | ->
 
@@ -32,7 +33,7 @@ ${JIT_FLAGS_USAGE}
 
 Helper 5 (bpf_conformance's unwind helper) is available to every program. Without --interp,
 on a non-arm64 host the command re-runs itself under qemu-aarch64 (set up by
-\`npm run setup\`) and says so on stderr. Exit code 1 for bad input or a failing program
+\`${setupCommandLine()}\`) and says so on stderr. Exit code 1 for bad input or a failing program
 (the message names the file and the pc, line:column or file offset), 2 for usage errors.`;
 
 const spec: ArgSpec = {
@@ -81,7 +82,7 @@ export const runCommand: CliCommand = {
       memHex !== undefined
         ? parseHexBytes(memHex, '--mem')
         : memFile !== undefined
-          ? await readInput(memFile, io)
+          ? await readInput(memFile, io, { what: '--mem-file' })
           : loaded.kind === 'insns' && loaded.mem !== undefined
             ? loaded.mem
             : null;
