@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ConformanceTest } from './conformance-file.js';
-import { parseConformanceFile } from './conformance-file.js';
+import { ConformanceFileError, parseConformanceFile } from './conformance-file.js';
 import type { HelperRegistry } from './helpers.js';
 import { conformanceHelpers } from './helpers.js';
 import type { BpfInsn } from './instruction.js';
@@ -37,16 +37,17 @@ const describe = (e: unknown): string => (e instanceof Error ? `${e.name}: ${e.m
 
 /**
  * The program of a test: `-- raw` when present (it is the exact bytecode), else `-- asm`.
- * Throws BpfAsmError / BpfDecodeError / Error when there is none or it does not assemble.
+ * Throws BpfAsmError / BpfDecodeError when it does not assemble or decode, ConformanceFileError
+ * when there is none (at line 1: the file as a whole).
  */
 export function conformanceProgram(test: ConformanceTest): BpfInsn[] {
   if (test.raw) return decodeProgram(test.raw);
   if (test.asm) {
     const program = assembleUbpf(test.asm.source, { firstLine: test.asm.firstLine });
-    if (program.length === 0) throw new Error("the '-- asm' section holds no instructions");
+    if (program.length === 0) throw new ConformanceFileError("the '-- asm' section holds no instructions", test.asm.firstLine);
     return program;
   }
-  throw new Error("the test has neither '-- asm' nor '-- raw'");
+  throw new ConformanceFileError("the test has neither '-- asm' nor '-- raw'", 1);
 }
 
 /**

@@ -75,11 +75,11 @@ export async function readInput(path: string, io: CliIo, options: ReadOptions = 
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (e as Error).message;
-    throw new CliInputError(`${prefix}cannot read ${path}: ${why}`);
+    throw new CliInputError(`${path}: ${prefix}cannot read: ${why}`);
   }
   try {
     const stat = fstatSync(fd);
-    if (stat.isDirectory()) throw new CliInputError(`${prefix}cannot read ${path}: is a directory`);
+    if (stat.isDirectory()) throw new CliInputError(`${path}: ${prefix}cannot read: is a directory`);
     if (stat.isFile() && stat.size > limit) throw tooLarge(path, limit, options.what);
     // Read in chunks, whatever the size says: devices and pipes report 0, files can grow.
     const chunks: Buffer[] = [];
@@ -95,7 +95,7 @@ export async function readInput(path: string, io: CliIo, options: ReadOptions = 
     return new Uint8Array(Buffer.concat(chunks, total));
   } catch (e) {
     if (e instanceof CliInputError) throw e;
-    throw new CliInputError(`${prefix}cannot read ${path}: ${(e as Error).message}`);
+    throw new CliInputError(`${path}: ${prefix}cannot read: ${(e as Error).message}`);
   } finally {
     closeSync(fd);
   }

@@ -24,6 +24,17 @@ describe('a64jit abi', () => {
     expect(r.stdout).toContain('minimal reproduction:');
     const last = r.stdout.trimEnd().split('\n').at(-1)!;
     expect(last).toMatch(/^\d+ passed, [1-9]\d* failed$/);
+    // every failure here is koffi defect C: reported, and exit code 0 unless --strict
+    expect(r.stdout).toMatch(/^(\d+) of the failures are known third-party defects/m);
+    expect(r.stderr).toMatch(/a64jit abi: all \d+ failures are known, reported third-party defects \(exit code 0; --strict fails on them\)/);
+    expect(r.status).toBe(0);
+  });
+
+  it('--strict: the same known defects make the exit code 1', () => {
+    const r = cli(['abi', '--strict', '--count', '0', '--direction', 'koffi-to-probe']);
+    expect(r.stdout).toMatch(/KNOWN koffi-defect-C/);
+    expect(r.stdout.trimEnd().split('\n').at(-1)).toMatch(/^\d+ passed, [1-9]\d* failed$/);
+    expect(r.stderr).not.toContain('exit code 0');
     expect(r.status).toBe(1);
   });
 

@@ -35,6 +35,25 @@ describe('a64jit disasm', () => {
     expect((await cli(['disasm', '--no-pcs', data])).out).toBe('\tr0 = 0x1\n\texit\n');
   });
 
+  it('assembly input is detected (.s, or text that is not hex), in either syntax', async () => {
+    const want = '     0:\tr0 = 0x2a\n     1:\texit\n';
+    const s = join(dir, 'a.s');
+    writeFileSync(s, 'mov %r0, 42\nexit\n');
+    expect(await cli(['disasm', s])).toEqual({ code: 0, out: want, err: '' });
+    expect(await cli(['disasm', '-'], 'r0 = 42\nexit\n')).toEqual({ code: 0, out: want, err: '' });
+    expect(await cli(['disasm', '--format', 'asm', '--syntax', 'llvm', '-'], 'r0 = 42\nexit\n')).toEqual({ code: 0, out: want, err: '' });
+    // hex text stays hex bytes
+    expect((await cli(['disasm', '-'], 'b7 00 00 00 2a 00 00 00\n95 00 00 00 00 00 00 00\n')).out).toBe(want);
+    const bad = await cli(['disasm', '-'], 'mov %r0, 42\n  bogus\n');
+    expect(bad).toEqual({ code: 1, out: '', err: "a64jit disasm: <stdin>:2:3: unknown mnemonic 'bogus' (at 'bogus')\n" });
+  });
+
+  it('a .data file with no program is a typed error naming the file and line', async () => {
+    const data = join(dir, 'none.data');
+    writeFileSync(data, '-- result\n0x1\n');
+    expect(await cli(['disasm', data])).toEqual({ code: 1, out: '', err: `a64jit disasm: ${data}:1: the test has neither '-- asm' nor '-- raw'\n` });
+  });
+
   it('output re-assembles with asm --syntax llvm', async () => {
     const raw = join(dir, 'q.bin');
     const bytes = encodeProgram(assembleLlvm(PROGRAM));
@@ -53,7 +72,8 @@ describe('a64jit disasm', () => {
     writeFileSync(bad, new Uint8Array(12));
     const r = await cli(['disasm', '--format', 'raw', bad]);
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(/BpfDecodeError/);
+    // BpfDecodeError, in the one CLI error form: a64jit CMD: FILE: where: message
+    expect(r.err).toMatch(new RegExp(`^a64jit disasm: ${bad}: .*byte offset 8.*\n$`));
   });
 
   it.runIf(haveTool(CLANG))('ELF objects: every entry point, --section, --entry, relocation notes', async () => {

@@ -113,7 +113,7 @@ describe('a64jit bad input (exit 1, one line naming file and position, no stack 
   }
 
   it('a missing file, bad --mem hex', async () => {
-    expect(await cli(['run', '--interp', join(dir, 'nope.s')])).toEqual({ code: 1, stdout: '', stderr: `a64jit run: cannot read ${join(dir, 'nope.s')}: no such file\n` });
+    expect(await cli(['run', '--interp', join(dir, 'nope.s')])).toEqual({ code: 1, stdout: '', stderr: `a64jit run: ${join(dir, 'nope.s')}: cannot read: no such file\n` });
     expect((await cli(['run', '--interp', '--mem', '0g', UBPF])).stderr).toBe("a64jit run: --mem: '0g' at character 1 is not hex bytes\n");
     expect((await cli(['run', '--interp', '--mem', '01 234', UBPF])).stderr).toBe("a64jit run: --mem: '234' at character 4 has an odd number of hex digits\n");
   });

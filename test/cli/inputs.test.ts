@@ -30,8 +30,8 @@ describe('readInput: the bounded read of every CLI input', () => {
   });
 
   it('missing files and directories are typed errors naming the option', async () => {
-    await expect(readInput(`${dir}/nope`, fakeIo(), { what: '--ctx-in' })).rejects.toThrow(new CliInputError(`--ctx-in: cannot read ${dir}/nope: no such file`));
-    await expect(readInput(dir, fakeIo())).rejects.toThrow(new CliInputError(`cannot read ${dir}: is a directory`));
+    await expect(readInput(`${dir}/nope`, fakeIo(), { what: '--ctx-in' })).rejects.toThrow(new CliInputError(`${dir}/nope: --ctx-in: cannot read: no such file`));
+    await expect(readInput(dir, fakeIo())).rejects.toThrow(new CliInputError(`${dir}: cannot read: is a directory`));
   });
 
   it('the limit is 64 MiB', () => expect(MAX_INPUT_BYTES).toBe(64 * 1024 * 1024));

@@ -1,10 +1,12 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import type { BpfInsn } from '../../bpf/instruction.js';
 import { encodeProgram } from '../../bpf/instruction.js';
 import { assembleLlvm } from '../../bpf/llvm-asm.js';
 import { assembleUbpf } from '../../bpf/ubpf-assembler.js';
 import type { CliCommand, CliIo } from '../command.js';
-import { CliUsageError } from '../command.js';
+import { CliInputError, CliUsageError } from '../command.js';
+import { parseArgs, single } from '../args.js';
+import { displayName, inputError, readInput } from '../inputs.js';
 
 /** Assembly syntaxes by name. One line per syntax; `--syntax` picks one (default: ubpf). */
 export const ASM_SYNTAXES: Record<string, (source: string) => BpfInsn[]> = {
@@ -27,37 +29,27 @@ export const asmCommand: CliCommand = {
   summary: 'assemble BPF assembly to bytecode (raw file or hex)',
   usage,
   async run(args: readonly string[], io: CliIo): Promise<number> {
-    let syntax = 'ubpf';
-    let output: string | undefined;
-    let input: string | undefined;
-    for (let i = 0; i < args.length; i++) {
-      const a = args[i] as string;
-      if (a === '--syntax' || a === '-o') {
-        const v = args[++i];
-        if (v === undefined) throw new CliUsageError(`${a} needs a value`);
-        if (a === '-o') output = v;
-        else syntax = v;
-      } else if (a.startsWith('-') && a !== '-') {
-        throw new CliUsageError(`unknown option '${a}'`);
-      } else if (input === undefined) {
-        input = a;
-      } else {
-        throw new CliUsageError('only one input file is accepted');
-      }
-    }
+    const parsed = parseArgs(args, { values: ['--syntax', '-o'] });
+    const syntax = single(parsed, '--syntax') ?? 'ubpf';
+    const output = single(parsed, '-o');
+    if (parsed.positionals.length > 1) throw new CliUsageError('only one input file is accepted');
+    const input = parsed.positionals[0];
     const assemble = ASM_SYNTAXES[syntax];
     if (!assemble) throw new CliUsageError(`unknown syntax '${syntax}' (known: ${Object.keys(ASM_SYNTAXES).join(', ')})`);
     if (input === undefined) throw new CliUsageError('no input file (use - for standard input)');
-    const source = input === '-' ? (await io.readStdin()).toString('utf8') : readFileSync(input, 'utf8');
+    const source = new TextDecoder().decode(await readInput(input, io));
     let bytes: Uint8Array;
     try {
       bytes = encodeProgram(assemble(source));
     } catch (e) {
-      io.err(`${input === '-' ? '<stdin>' : input}:${e instanceof Error ? e.message : String(e)}\n`);
-      return 1;
+      throw inputError(e, displayName(input));
     }
     if (output !== undefined) {
-      writeFileSync(output, bytes);
+      try {
+        writeFileSync(output, bytes);
+      } catch (e) {
+        throw new CliInputError(`${output}: -o: cannot write: ${(e as Error).message}`);
+      }
       return 0;
     }
     const lines: string[] = [];

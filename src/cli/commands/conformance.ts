@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { collectConformanceFiles, interpreterExecutor, runConformanceFile } from '../../bpf/conformance.js';
 import { parseArgs, type ParsedArgs } from '../args.js';
 import type { CliCommand, CliIo } from '../command.js';
-import { CliUsageError } from '../command.js';
+import { CliInputError, CliUsageError } from '../command.js';
 import { JIT_FLAGS, JIT_FLAGS_USAGE, jitExecutor, jitFlags } from '../engine.js';
 import { setupCommandLine } from '../../runtime/emulation.js';
 
@@ -23,7 +23,7 @@ function parse(args: readonly string[]): ParsedArgs {
   if (parsed.positionals.length === 0) throw new CliUsageError('no test files or directories given');
   jitFlags(parsed);
   for (const p of parsed.positionals) {
-    if (!existsSync(p)) throw new CliUsageError(`no such file or directory: ${p}`);
+    if (!existsSync(p)) throw new CliInputError(`${p}: no such file or directory`);
   }
   return parsed;
 }
