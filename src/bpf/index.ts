@@ -60,3 +60,43 @@ export { BpfLoadError } from './elf-error.js';
 // Linking loaded objects: data placement, relocations, extern binding (engine-agnostic parts).
 export { BpfLinkError, linkForInterpreter, checkLinkable, patchDataRelocations, dataPseudoResolver, bindExterns, externsCalled } from './object-linker.js';
 export type { InterpreterLink, InterpreterLinkOptions, PlacedImage } from './object-linker.js';
+
+// Helper prototypes, map descriptions, program types (shared models; owner: real-programs).
+export {
+  HELPER_NAMES,
+  HELPER_ID_COUNT,
+  HELPER_PROTOS,
+  helperName,
+  helperIdByName,
+  helperProto,
+  helpersForProgramType,
+  isMemoryArg,
+  writesArg,
+  BPF_MAX_LOOPS,
+  MAX_TAIL_CALL_CNT,
+  MAX_BPRINTF_VARARGS,
+  TASK_COMM_LEN,
+} from './helper-protos.js';
+export type { HelperProto, HelperArg, HelperArgKind, HelperArgFlag, HelperReturn, HelperReturnKind, CallbackProto } from './helper-protos.js';
+export {
+  MapType,
+  MapFlag,
+  UpdateFlag,
+  RingbufFlag,
+  RingbufQuery,
+  BPF_F_INDEX_MASK,
+  BPF_F_CURRENT_CPU,
+  MAP_TYPES,
+  MAX_CPUS,
+  MAX_MAP_BYTES,
+  mapTypeInfo,
+  mapTypeByName,
+  mapTypeName,
+  checkMapDescription,
+  mapStorageBytes,
+  percpuSlotSize,
+  withLibbpfDefaults,
+  BpfMapError,
+} from './maps.js';
+export type { MapDescription, MapTypeInfo, MapFamily, MapTypeId, MapErrno, MapCheckOptions, LookupResult } from './maps.js';
+export * from './program-types/index.js';
