@@ -100,3 +100,6 @@ export {
 } from './maps.js';
 export type { MapDescription, MapTypeInfo, MapFamily, MapTypeId, MapErrno, MapCheckOptions, LookupResult } from './maps.js';
 export * from './program-types/index.js';
+// BPF -> BPF fixups shared by both engines (context conversion, LD_ABS, bpf_loop, array lookups).
+export { prepareProgram, patchProgram, BpfPatchError, inlineArrayLookup, lowerLdAbs, loopFunction, LOOP_HELPER_ID, SKF_LL_OFF, SKF_NET_OFF } from './fixups/index.js';
+export type { PrepareOptions, PreparedProgram, PatchInsn, PatchedProgram, ArrayInline } from './fixups/index.js';

@@ -40,7 +40,7 @@ export type InsnForm =
   | 'exit'
   /** LD|IMM|DW, two slots */
   | 'lddw'
-  /** legacy packet access LD|ABS and LD|IND (RFC 9669 section 5.5); not supported here */
+  /** legacy packet access LD|ABS and LD|IND (RFC 9669 section 5.5); lowered to plain BPF by src/bpf/fixups for socket-buffer program types */
   | 'ld-legacy'
   /** LDX|MEM */
   | 'ldx'

@@ -38,6 +38,11 @@ export interface ValidateOptions {
   maxSlots?: number;
   /** helper id of bpf_tail_call, which cannot be mixed with stack arguments (default 12, Linux) */
   tailCallHelperId?: number;
+  /**
+   * accept LD_ABS / LD_IND (RFC 9669 section 5.5): their meaning comes from a socket-buffer
+   * program type, whose fixups (src/bpf/fixups) lower them before a program runs
+   */
+  legacyPacketAccess?: boolean;
 }
 
 export interface FunctionInfo {
@@ -93,7 +98,9 @@ export function validateProgram(program: readonly BpfInsn[], options: ValidateOp
     const info = opcodeInfo(insn.code);
     if (!info) return fail(`unknown opcode 0x${insn.code.toString(16).padStart(2, '0')}`, pc);
     infos[pc] = info;
-    if (info.form === 'ld-legacy') fail('legacy packet access (LD|ABS, LD|IND) is not supported', pc);
+    if (info.form === 'ld-legacy' && options.legacyPacketAccess !== true) {
+      fail('legacy packet access (LD|ABS, LD|IND) needs a socket-buffer program type (socket_filter, sched_cls, sched_act, cgroup_skb)', pc);
+    }
     checkFields(insn, info, pc);
     checkRegisters(insn, info, pc);
     if (isR11Load(insn) || isR11Store(insn)) usesStackArgs = true;

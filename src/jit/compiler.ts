@@ -290,7 +290,7 @@ function compileInsn(
       return 2;
     }
     case 'ld-legacy':
-      throw new JitCompileError('legacy packet access (LD|ABS, LD|IND) is not supported', pc);
+      throw new JitCompileError('legacy packet access (LD|ABS, LD|IND) is lowered by prepareProgram (src/bpf/fixups) for socket-buffer program types, not compiled directly', pc);
     case 'load':
       if (k.stackArg) emitStackArgLoad(e, insn);
       else emitLoad(e, insn, k.size, k.signed);

@@ -13,3 +13,4 @@ export {
   type NodeCommand,
 } from './emulation.js';
 export { NativeLibrary, NativeLibraryError } from './native-library.js';
+export { contextBuilder, BpfRunInputError, ContextSnapshot, type RunInput, type ContextPlan, type ContextTarget, type BuiltContext, type ContextBuilder } from './contexts/index.js';

@@ -40,3 +40,6 @@ export {
   XDP_CONTEXT,
 } from './xdp.js';
 export { KPROBE_CONTEXT, TRACEPOINT_CONTEXT, RAW_TRACEPOINT_CONTEXT, TRACING_CONTEXT, PERF_EVENT_CONTEXT, PT_REGS_SIZE, TRACEPOINT_MAX_SIZE } from './tracing.js';
+export { analyzeProvenance } from './provenance.js';
+export type { ProgramFacts, CtxAccessFact, ProvenanceProblem, ProvenanceOptions } from './provenance.js';
+export { convertContextAccess, BpfContextError } from './convert.js';

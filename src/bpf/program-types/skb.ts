@@ -159,10 +159,11 @@ export function skbContext(family: SkbAccess): ContextStruct {
  * priority, ingress_ifindex, ifindex, cb, tstamp, wire_len, gso_segs, gso_size, hwtstamp),
  * plus fields the kernel fills from a real device or the packet that a user-space test wants
  * to choose (pkt_type, queue_mapping, protocol, vlan_*, tc_index, hash, tc_classid, napi_id).
- * len, data, data_end, data_meta come from the packet; sk is always NULL.
+ * len, data, data_end, data_meta come from the packet, vlan_present from vlan_tci/vlan_proto
+ * (the kernel's vlan_all != 0); sk is always NULL.
  */
 export const SKB_CTX_IN = [
-  'pkt_type', 'mark', 'queue_mapping', 'protocol', 'vlan_present', 'vlan_tci', 'vlan_proto', 'priority',
+  'pkt_type', 'mark', 'queue_mapping', 'protocol', 'vlan_tci', 'vlan_proto', 'priority',
   'ingress_ifindex', 'ifindex', 'tc_index', 'cb', 'hash', 'tc_classid', 'napi_id', 'tstamp', 'wire_len',
   'gso_segs', 'gso_size', 'tstamp_type', 'hwtstamp',
 ] as const;
