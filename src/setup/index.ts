@@ -16,12 +16,12 @@
  * A step that some host needs (a tool to build, a file to fetch) is one entry of SETUP_STEPS,
  * in the order it must run.
  */
-import { emulationProblems, ensureOverlay, probeArm64, provisionArm64 } from './arm64.js';
+import { emulationProblems, ensureOverlay, probeArm64, provisionArm64, provisionZig } from './arm64.js';
 import { SetupError, setupContext, type ContextOptions, type SetupContext } from './context.js';
 import { ensureDebianPackages } from './debian.js';
 
 export { SetupError, setupContext, type SetupContext } from './context.js';
-export { arm64Packages, emulationProblems, ensureOverlay, probeArm64 } from './arm64.js';
+export { arm64Packages, emulationProblems, ensureOverlay, probeArm64, ZIG_PACKAGE } from './arm64.js';
 export { aptCommand, wantedDebianPackages } from './debian.js';
 
 export interface SetupStep {
@@ -58,6 +58,13 @@ export const SETUP_STEPS: readonly SetupStep[] = [
       if (!ensureOverlay(ctx)) throw new SetupError(`the arm64 packages are missing in ${ctx.layout.packages}`);
     },
   },
+  {
+    id: 'zig',
+    title: 'zig (the darwin-arm64 prebuild)',
+    applies: (ctx) => ctx.checkout && ctx.platform === 'linux' && ctx.arch === 'x64',
+    run: provisionZig,
+  },
+  // bench: the qemu instruction-count plugin (native/qemu-plugin/) is built here.
   {
     id: 'check',
     title: 'arm64 runtime',

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, normalize } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { packageRoot } from '../../src/runtime/index.js';
@@ -70,8 +70,17 @@ describe('the package tarball', () => {
     expect(stray, 'not reachable from exports or bin: exclude it with a "!dist/..." line in package.json "files"').toEqual([]);
   });
 
-  it('has prebuilds for linux-x64 and linux-arm64, the native sources for a source build, and no build tools as dependencies', () => {
-    for (const f of ['prebuilds/linux-x64/a64jit.node', 'prebuilds/linux-arm64/a64jit.node', 'native/a64jit.cc', 'CMakeLists.txt', 'binding.gyp', 'scripts/install-native.mjs']) {
+  it('every native/*.cc is built by both build descriptions (binding.gyp: prebuilds; CMakeLists.txt: source builds)', () => {
+    const sources = readdirSync(join(packageRoot, 'native')).filter((f) => f.endsWith('.cc')).map((f) => `native/${f}`);
+    const gyp = (JSON.parse(readFileSync(join(packageRoot, 'binding.gyp'), 'utf8')) as { targets: { sources: string[] }[] }).targets[0]!.sources;
+    const cmake = readFileSync(join(packageRoot, 'CMakeLists.txt'), 'utf8');
+    expect(sources.filter((f) => !gyp.includes(f)), 'missing from binding.gyp "sources"').toEqual([]);
+    expect(sources.filter((f) => !cmake.includes(f)), 'missing from CMakeLists.txt add_library').toEqual([]);
+    for (const f of sources) expect(files.has(f), f).toBe(true);
+  });
+
+  it('has prebuilds for linux-x64, linux-arm64 and darwin-arm64, the native sources for a source build, and no build tools as dependencies', () => {
+    for (const f of ['prebuilds/linux-x64/a64jit.node', 'prebuilds/linux-arm64/a64jit.node', 'prebuilds/darwin-arm64/a64jit.node', 'native/a64jit.cc', 'CMakeLists.txt', 'binding.gyp', 'scripts/install-native.mjs']) {
       expect(files.has(f), f).toBe(true);
     }
     expect(Object.keys(manifest.dependencies).sort()).toEqual(['koffi', 'node-addon-api', 'node-gyp-build']);

@@ -44,6 +44,7 @@ describe('the emulation cache', () => {
       node: '/c/node/bin/node',
       packages: '/c/packages',
       envFile: '/c/env.json',
+      zigDir: '/c/zig',
     });
   });
 
