@@ -13,7 +13,7 @@ export { compileProgram, type CompileOptions, type CompiledProgram } from './com
 export { JitProgram, ENTRY_SIGNATURE, type JitOptions, type NativeTarget } from './program.js';
 export { JitCompileError, JitRuntimeError } from './errors.js';
 export { blindConstants } from './blinding.js';
-export { listing, formatListing, type ListingLine } from './listing.js';
+export { listing, formatListing, helperCallText, type ListingLine } from './listing.js';
 export { BPF_REG_AX } from './registers.js';
 export * from './context-layout.js';
 export { ObjectProgram, DEFAULT_EXTERN_ARITY, type ObjectProgramOptions } from './object-program.js';

@@ -1,5 +1,5 @@
 import { disassemble as disassembleA64 } from '../arm64/index.js';
-import { disassembleInsn, type BpfInsn } from '../bpf/index.js';
+import { BpfClass, BpfJmpOp, disassembleInsn, HELPER_NAMES, type BpfInsn } from '../bpf/index.js';
 import type { CompiledProgram } from './compiler.js';
 import { BPF_REG_AX } from './registers.js';
 
@@ -35,7 +35,7 @@ export function listing(program: readonly BpfInsn[], compiled: CompiledProgram, 
       const from = compiled.pcOffsets[pc]!;
       const next = pc + slots;
       const to = next < fn.end ? compiled.pcOffsets[next]! : compiled.epilogues[i]![0];
-      out.push({ kind: 'bpf', pc, text: usesAx(program[pc]!) ? axText(program, pc) : line.text });
+      out.push({ kind: 'bpf', pc, text: usesAx(program[pc]!) ? axText(program, pc) : (helperCallText(program[pc]!) ?? line.text) });
       words(from, to);
       pc = next;
     }
@@ -45,6 +45,16 @@ export function listing(program: readonly BpfInsn[], compiled: CompiledProgram, 
     words(eStart, fnEnd);
   });
   return out;
+}
+
+/**
+ * A helper call by id as bpftool prints it, `call bpf_ktime_get_ns#5`, when the id has a Linux
+ * name (src/bpf/helper-protos.ts); undefined for other instructions and unnamed ids.
+ */
+export function helperCallText(insn: BpfInsn): string | undefined {
+  if (insn.code !== (BpfClass.JMP | BpfJmpOp.CALL) || insn.src !== 0) return undefined;
+  const name = insn.imm > 0 ? HELPER_NAMES[insn.imm] : undefined;
+  return name === undefined ? undefined : `call bpf_${name}#${insn.imm}`;
 }
 
 function usesAx(insn: BpfInsn): boolean {

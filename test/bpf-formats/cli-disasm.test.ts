@@ -48,6 +48,15 @@ describe('a64jit disasm', () => {
     expect(bad).toEqual({ code: 1, out: '', err: "a64jit disasm: <stdin>:2:3: unknown mnemonic 'bogus' (at 'bogus')\n" });
   });
 
+  it('helper calls show their Linux name where the id has one: a note in the BPF listing, bpftool style in the JIT listing', async () => {
+    const src = 'call 5\ncall 1\ncall 212\nexit\n';
+    expect((await cli(['disasm', '--no-pcs', '-'], src)).out).toBe('\tcall 0x5\t# bpf_ktime_get_ns\n\tcall 0x1\t# bpf_map_lookup_elem\n\tcall 0xd4\n\texit\n');
+    const jit = (await cli(['disasm', '--arm64', '-'], src)).out;
+    expect(jit).toContain(';     0: call bpf_ktime_get_ns#5\n');
+    expect(jit).toContain(';     1: call bpf_map_lookup_elem#1\n');
+    expect(jit).toContain(';     2: call 0xd4\n'); // 212 is past the last Linux helper (211)
+  });
+
   it('a .data file with no program is a typed error naming the file and line', async () => {
     const data = join(dir, 'none.data');
     writeFileSync(data, '-- result\n0x1\n');

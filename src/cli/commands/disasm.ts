@@ -1,6 +1,7 @@
 import { disassemble, type DisasmLine } from '../../bpf/disassembler.js';
 import { loadBpfObject, type BpfCodeRelocation, type BpfObject } from '../../bpf/elf-loader.js';
 import { decodeProgram, type BpfInsn } from '../../bpf/instruction.js';
+import { helperCallText } from '../../jit/listing.js';
 import { parseArgs, single } from '../args.js';
 import { arm64Listing, type ListingOptions } from '../arm64-listing.js';
 import type { CliCommand, CliIo } from '../command.js';
@@ -70,7 +71,9 @@ export const disasmCommand: CliCommand = {
     if (kind !== 'asm' && syntax !== undefined) throw new CliUsageError('--syntax applies to assembly sources only');
     const options: ListingOptions = { atomics: flag('--llsc') ? 'llsc' : 'lse', ...(flag('--blind') ? { blindSeed: (Math.random() * 2 ** 32) >>> 0 } : {}) };
     const render = (insns: readonly BpfInsn[], notes?: Map<number, string>): string =>
-      arm64 ? arm64Listing(insns, options) : listing(disassemble(insns, { alu32: !flag('--no-alu32'), labels: flag('--labels') }), !flag('--no-pcs'), notes);
+      arm64
+        ? arm64Listing(insns, options)
+        : listing(disassemble(insns, { alu32: !flag('--no-alu32'), labels: flag('--labels') }), !flag('--no-pcs'), withHelperNames(insns, notes));
     try {
       if (kind === 'hex') {
         io.out(render(decodeProgram(parseHex(new TextDecoder().decode(bytes), file))));
@@ -152,6 +155,19 @@ function relocationNotes(obj: BpfObject, relocations: readonly BpfCodeRelocation
     }
   }
   return notes;
+}
+
+/**
+ * Helper calls get their Linux name as a note (`call 0x5\t# bpf_ktime_get_ns`): the
+ * instruction text stays llvm-objdump's, so the listing still re-assembles.
+ */
+function withHelperNames(insns: readonly BpfInsn[], notes: Map<number, string> = new Map()): Map<number, string> {
+  const out = new Map(notes);
+  insns.forEach((insn, pc) => {
+    const named = helperCallText(insn);
+    if (named !== undefined && !out.has(pc)) out.set(pc, named.replace(/^call (\S+)#\d+$/, '$1'));
+  });
+  return out;
 }
 
 function listing(lines: readonly DisasmLine[], pcs: boolean, notes?: Map<number, string>): string {
