@@ -12,7 +12,7 @@
 // when set-up installs them, Debian packages. The emulation cache is set-up's default
 // (~/.cache/a64jit) unless A64JIT_CACHE says otherwise. --keep leaves the directory in place.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readmeModules, readmeSession } from './readme-examples.mjs';
@@ -99,28 +99,9 @@ try {
 
   if (process.arch !== 'arm64') {
     step(`the library on this host's own Node (${process.arch}): everything but executing JIT code`);
-    writeFileSync(
-      join(app, 'host-library.mjs'),
-      `import { assembleUbpf, interpret, disassemble } from 'a64jit/bpf';
-import { compileProgram, formatListing, listing } from 'a64jit/jit';
-import { Assembler, X0, X1, addReg, ret, disassembleBytes } from 'a64jit/arm64';
-import { jit } from 'a64jit';
-const insns = assembleUbpf('ldxb %r0, [%r1+2]\\nadd %r0, 40\\nexit');
-const r0 = interpret(insns, { mem: new Uint8Array([0, 0, 2]) }).value;
-if (r0 !== 42n) throw new Error('interpreter gave ' + r0);
-const compiled = compileProgram(insns, { contextAddress: 0n, helperIds: new Set(), atomics: 'lse' });
-const text = formatListing(listing(insns, compiled, 0n));
-if (!/ldrb\\s+w\\d+, \\[x0, #0x2\\]/.test(text)) throw new Error('listing:\\n' + text);
-const a = new Assembler(); a.emit(addReg(X0, X0, X1)); a.emit(ret());
-const round = disassembleBytes(a.finish()).map((l) => l.text).join('; ');
-if (round !== 'add\tx0, x0, x1; ret') throw new Error('arm64 round trip: ' + round);
-if (disassemble(insns)[1].text !== 'r0 += 0x28') throw new Error('bpf disassembler: ' + disassemble(insns)[1].text);
-if (typeof jit.JitProgram.compile !== 'function') throw new Error('a64jit namespaces');
-console.log('host library ok: interpreter 42, ' + compiled.code.length + ' bytes of AArch64 listed');
-`,
-    );
+    copyFileSync(join(root, 'scripts', 'host-library-check.mjs'), join(app, 'host-library.mjs'));
     const r = sh(process.execPath, ['host-library.mjs']);
-    check(`import a64jit on the ${process.arch} Node: assemble, interpret, compile, list`, r.status === 0 && /host library ok/.test(r.stdout), `exit ${r.status}`);
+    check(`import a64jit on the ${process.arch} Node: assemble, interpret, compile, list (scripts/host-library-check.mjs)`, r.status === 0 && /host library ok/.test(r.stdout), `exit ${r.status}`);
   }
 } catch (e) {
   check('package test', false, e.stack ?? String(e));
