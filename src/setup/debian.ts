@@ -32,8 +32,7 @@ export function aptCommand(packages: readonly string[]): string {
  * Installs the missing packages when running as root; otherwise stops with the exact command
  * (nothing the later steps do works without them).
  */
-export function ensureDebianPackages(ctx: SetupContext): void {
-  const wanted = wantedDebianPackages(ctx);
+export function ensureDebianPackages(ctx: SetupContext, wanted: readonly string[] = wantedDebianPackages(ctx), uid: number | undefined = process.getuid?.()): void {
   const missing = wanted.filter((p) => !installed(p));
   if (missing.length === 0) {
     ctx.log(wanted.length === 0 ? 'no Debian packages needed' : `Debian packages present: ${wanted.join(' ')}`);
@@ -44,7 +43,7 @@ export function ensureDebianPackages(ctx: SetupContext): void {
     throw new SetupError(`these Debian packages are needed and apt-get is not available: ${missing.join(', ')}`);
   }
   if (ctx.check) throw new SetupError(`missing Debian packages: ${missing.join(' ')} (install as root: ${command})`);
-  if (process.getuid?.() !== 0) {
+  if (uid !== 0) {
     throw new SetupError(`these Debian packages are missing; as root run:\n  sudo sh -c '${command}'\nthen run \`${ctx.setupCommand}\` again`);
   }
   ctx.log(`installing Debian packages: ${missing.join(' ')}`);

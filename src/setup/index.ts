@@ -22,7 +22,7 @@ import { ensureDebianPackages } from './debian.js';
 
 export { SetupError, setupContext, type SetupContext } from './context.js';
 export { arm64Packages, emulationProblems, ensureOverlay, probeArm64, ZIG_PACKAGE } from './arm64.js';
-export { aptCommand, wantedDebianPackages } from './debian.js';
+export { aptCommand, ensureDebianPackages, wantedDebianPackages } from './debian.js';
 
 export interface SetupStep {
   readonly id: string;
@@ -47,7 +47,7 @@ export const SETUP_STEPS: readonly SetupStep[] = [
       );
     },
   },
-  { id: 'debian', title: 'Debian packages', applies: (ctx) => ctx.platform === 'linux', run: ensureDebianPackages },
+  { id: 'debian', title: 'Debian packages', applies: (ctx) => ctx.platform === 'linux', run: (ctx) => ensureDebianPackages(ctx) },
   { id: 'arm64', title: 'arm64 Node and arm64 native packages', applies: emulated, run: provisionArm64 },
   {
     id: 'overlay',

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { emulationCacheDir, emulationLayout, setupCommandLine } from '../../src/runtime/emulation.js';
 import { packageRoot } from '../../src/runtime/index.js';
-import { arm64Packages, emulationProblems, setupContext, wantedDebianPackages, type SetupContext } from '../../src/setup/index.js';
+import { arm64Packages, emulationProblems, ensureDebianPackages, setupContext, SetupError, wantedDebianPackages, type SetupContext } from '../../src/setup/index.js';
 import { spawnCli } from '../cli/support.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'a64jit-setup-'));
@@ -71,6 +71,16 @@ describe('what set-up provisions', () => {
     ]);
     expect(wantedDebianPackages(ctx({ platform: 'linux', nativeArm64: true, checkout: true }))).toEqual(['llvm-22', 'clang-22', 'libbpf-dev', 'gcc']);
     expect(wantedDebianPackages(ctx({ platform: 'darwin', nativeArm64: true, checkout: true }))).toEqual([]);
+  });
+
+  it('a missing Debian package when not root: stops with the exact command and the set-up command to re-run', () => {
+    const missing = ['a64jit-test-no-such-package'];
+    const run = (c: SetupContext, uid: number) => () => ensureDebianPackages(c, missing, uid);
+    expect(run(ctx({}), 1000)).toThrow(
+      new SetupError("these Debian packages are missing; as root run:\n  sudo sh -c 'apt-get update && apt-get install -y a64jit-test-no-such-package'\nthen run `npm run setup` again"),
+    );
+    expect(run(ctx({ setupCommand: 'npx a64jit setup' }), 1000)).toThrow(/then run `npx a64jit setup` again$/);
+    expect(run(ctx({ check: true }), 0)).toThrow(new SetupError('missing Debian packages: a64jit-test-no-such-package (install as root: apt-get update && apt-get install -y a64jit-test-no-such-package)'));
   });
 
   it("arm64 packages: koffi's at the installed koffi's version; rolldown's binding only for a checkout", () => {
