@@ -13,6 +13,24 @@ const passthrough = process.argv.slice(2);
 const vitest = join(root, 'node_modules', 'vitest', 'vitest.mjs');
 const reports = mkdtempSync(join(tmpdir(), 'a64jit-test-'));
 
+const cleanups = [];
+
+/**
+ * The qemu instruction-count plugin (native/qemu-plugin), built when its sources changed, and
+ * the environment that loads it. Without it the tests that count instructions fail and say why.
+ */
+async function insnCountPlugin() {
+  const { buildQemuPlugin, insnCountLaunch } = await import(join(root, 'dist', 'runtime', 'qemu-plugin.js'));
+  try {
+    const { path, built } = buildQemuPlugin();
+    if (built) console.log(`npm test: built the qemu instruction-count plugin ${path}`);
+    return insnCountLaunch(path);
+  } catch (e) {
+    console.error(`\nnpm test: WARNING: no qemu instruction-count plugin, the tests that count instructions will fail: ${e.message}\n`);
+    return undefined;
+  }
+}
+
 function banner(text) {
   console.log(`\n${'='.repeat(78)}\n${text}\n${'='.repeat(78)}`);
 }
@@ -65,16 +83,19 @@ if (process.env.A64JIT_SKIP_ARM64 === '1') {
   }
   const node = arm64NodeCommand();
   const how = nativeArm64 ? 'natively' : `under ${QEMU} -L ${LD_PREFIX}`;
+  const counts = nativeArm64 ? undefined : await insnCountPlugin();
+  if (counts) cleanups.push(counts.cleanup);
   const env = nativeArm64
     ? {}
     : // PREBUILDS_ONLY: node-gyp-build would take an x64 build/Release over prebuilds/linux-arm64.
-      { ...node.env, A64JIT_EMULATOR: QEMU, A64JIT_EMULATED: '1', PREBUILDS_ONLY: '1' };
+      { ...node.env, ...counts?.env, A64JIT_EMULATOR: QEMU, A64JIT_EMULATED: '1', PREBUILDS_ONLY: '1' };
   const probe = spawnSync(node.command, [...node.args, '-p', 'process.arch + " " + process.version'], { encoding: 'utf8', env: { ...process.env, ...env } });
   const arm64 = runSuite(`arm64 suite (${probe.stdout?.trim() || 'arm64'}, ${how})`, 'arm64', node.command, node.args, env);
   results.push({ name: `arm64 (${how})`, ...arm64 });
 }
 
 rmSync(reports, { recursive: true, force: true });
+for (const cleanup of cleanups) cleanup();
 banner('summary');
 let passed = 0;
 let failed = 0;

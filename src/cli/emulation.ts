@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot, provisionedArm64Node, readEmulationEnv, sameArchNode, type NodeCommand } from '../runtime/index.js';
+import { insnCountLaunch, type InsnCountLaunch } from '../runtime/qemu-plugin.js';
 import { emulationProblems, setupContext } from '../setup/index.js';
 import type { CliIo } from './command.js';
 
@@ -34,9 +35,19 @@ export interface SpawnOptions {
  */
 export async function spawnNode(node: NodeCommand, args: readonly string[], io: CliIo, options: SpawnOptions): Promise<number> {
   const input = options.stdin === 'whole' ? await io.readStdin() : undefined;
+  // Under qemu, exact instruction counts for the child (src/runtime/insn-count.ts) when the
+  // plugin is built; without it the counting API says why.
+  let counts: InsnCountLaunch | undefined;
+  if (node.command !== process.execPath) {
+    try {
+      counts = insnCountLaunch();
+    } catch (e) {
+      io.err(`a64jit: no instruction counts: ${(e as Error).message}\n`);
+    }
+  }
   const child = spawn(node.command, [...node.args, ...args], {
     stdio: [options.stdin === 'inherit' ? 'inherit' : 'pipe', 'pipe', 'pipe'],
-    env: { ...process.env, ...node.env },
+    env: { ...process.env, ...node.env, ...counts?.env },
   });
   child.stdout!.setEncoding('utf8').on('data', (s: string) => io.out(s));
   child.stderr!.setEncoding('utf8').on('data', (s: string) => io.err(s));
@@ -63,6 +74,7 @@ export async function spawnNode(node: NodeCommand, args: readonly string[], io: 
     return 1;
   } finally {
     for (const s of forwarded) process.off(s, forward);
+    counts?.cleanup();
   }
 }
 

@@ -38,6 +38,8 @@ export function sameArchNode(): NodeCommand {
 //   env.json                   EmulationEnv: what setup provisioned
 //   zig/                       (checkouts on x86_64 Linux) zig, the cross compiler of the
 //                              darwin-arm64 prebuild; its build cache in zig/cache
+//   qemu-plugin/insn-count-<hash>.so  the instruction-count plugin (qemu-plugin.ts), built by
+//                              set-up for the plugin sources of that hash
 // ---------------------------------------------------------------------------------------------
 
 export const ARM64_NODE_VERSION = '22.23.3';
@@ -45,6 +47,9 @@ export const QEMU = 'qemu-aarch64';
 export const LD_PREFIX = '/usr/aarch64-linux-gnu';
 /** The environment variable that moves the emulation cache. */
 export const CACHE_ENV = 'A64JIT_CACHE';
+/** Set by the launcher that loads the qemu instruction-count plugin: where the guest finds
+ *  its counts file, DIR/<pid>.insn (qemu-plugin.ts launches, insn-count.ts reads). */
+export const INSN_COUNT_DIR_ENV = 'A64JIT_INSN_COUNT_DIR';
 
 /** The command that provisions this host for this package, as it is spelled where it runs. */
 export function setupCommandLine(root: string = packageRoot): string {

@@ -4,6 +4,7 @@ export { addonPath, bufferAddress, hostInfo, isCheckout, packageRoot, type HostI
 export { AddonLoadError, CodeMemoryError, NativeCallError } from './errors.js';
 export {
   CACHE_ENV,
+  INSN_COUNT_DIR_ENV,
   emulationCacheDir,
   provisionedArm64Node,
   readEmulationEnv,
@@ -13,4 +14,17 @@ export {
   type NodeCommand,
 } from './emulation.js';
 export { NativeLibrary, NativeLibraryError } from './native-library.js';
+export {
+  InsnCounter,
+  InsnCountError,
+  InsnCountUnavailableError,
+  countInsns,
+  insnCountStatus,
+  insnsPerRun,
+  type CodeRange,
+  type InsnCountStatus,
+  type PerRunCount,
+} from './insn-count.js';
+// The plugin's build and launch (./qemu-plugin.js) are for launchers and set-up, imported from
+// their own module: a program that only counts does not load child_process and crypto.
 export { contextBuilder, BpfRunInputError, ContextSnapshot, type RunInput, type ContextPlan, type ContextTarget, type BuiltContext, type ContextBuilder } from './contexts/index.js';

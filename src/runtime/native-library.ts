@@ -1,5 +1,7 @@
-import { closeSync, existsSync, openSync, readSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { elfFunctionSymbol } from './elf-symbols.js';
+import type { CodeRange } from './insn-count.js';
 import { koffi } from './native-function.js';
 
 /** A shared library could not be opened, or a symbol is not in it. */
@@ -57,6 +59,22 @@ export class NativeLibrary {
     } catch {
       return undefined; // koffi throws "Cannot find symbol ..." for a missing name
     }
+  }
+
+  /**
+   * Where a function's code lies in this process: the address dlsym gives, and the size of its
+   * ELF symbol (st_size, from .symtab or .dynsym of the file that was opened). For counting a
+   * native function's instructions (InsnCounter) the way a JIT program's are counted.
+   */
+  symbolRange(name: string): CodeRange {
+    const address = this.symbolAddress(name);
+    if (address === undefined) throw new NativeLibraryError(`${this.path} has no symbol ${name}`, this.path);
+    const file = existsSync(this.path) ? resolve(this.path) : undefined;
+    const symbol = file === undefined ? undefined : elfFunctionSymbol(readFileSync(file), name);
+    if (symbol === undefined || symbol.size === 0) {
+      throw new NativeLibraryError(`${this.path}: no function symbol ${name} with a size in its ELF symbol tables`, this.path);
+    }
+    return { start: address, size: symbol.size, name };
   }
 
   /** dlclose. Code that calls into the library must not run afterwards. */

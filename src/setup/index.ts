@@ -19,6 +19,7 @@
 import { emulationProblems, ensureOverlay, probeArm64, provisionArm64, provisionZig } from './arm64.js';
 import { SetupError, setupContext, type ContextOptions, type SetupContext } from './context.js';
 import { ensureDebianPackages } from './debian.js';
+import { ensureQemuPlugin } from './qemu-plugin.js';
 
 export { SetupError, setupContext, type SetupContext } from './context.js';
 export { arm64Packages, emulationProblems, ensureOverlay, probeArm64, ZIG_PACKAGE } from './arm64.js';
@@ -58,6 +59,7 @@ export const SETUP_STEPS: readonly SetupStep[] = [
       if (!ensureOverlay(ctx)) throw new SetupError(`the arm64 packages are missing in ${ctx.layout.packages}`);
     },
   },
+  { id: 'qemu-plugin', title: 'qemu instruction-count plugin (exact counts under emulation)', applies: emulated, run: ensureQemuPlugin },
   {
     id: 'zig',
     title: 'zig (the darwin-arm64 prebuild)',
