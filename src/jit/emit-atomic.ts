@@ -38,75 +38,94 @@ import { TMP1, TMP2, TMP3, a64 } from './registers.js';
 type Size = 1 | 2 | 4 | 8;
 
 /** base + off in a register (exclusive, acquire/release and LSE forms take no offset). */
-function addressRegister(e: Emit, base: number, off: number): XReg {
-  const b = a64(base);
-  if (off === 0) return b;
-  emitAddConstant(e, TMP1, b, BigInt(off));
+function addressRegister(e: Emit, base: XReg, off: number): XReg {
+  if (off === 0) return base;
+  emitAddConstant(e, TMP1, base, BigInt(off));
   return TMP1;
 }
 
-/** Load-acquire (Linux BPF_LOAD_ACQ): dst = *(src + off), LDAR{B,H} zero-extending. */
-export function emitLoadAcquire(e: Emit, insn: BpfInsn, size: Size): void {
-  const addr = addressRegister(e, insn.src, insn.off);
-  const dst = a64(insn.dst);
+/** Load-acquire (Linux BPF_LOAD_ACQ): dst = *(base + off), LDAR{B,H} zero-extending. */
+export function emitLoadAcquire(e: Emit, dst: XReg, base: XReg, off: number, size: Size): void {
+  const addr = addressRegister(e, base, off);
   e.a.emit(ldar(size === 8 ? dst : withWidth(dst, 32), addr, size));
 }
 
-/** Store-release (Linux BPF_STORE_REL): *(dst + off) = src with STLR{B,H}. */
-export function emitStoreRelease(e: Emit, insn: BpfInsn, size: Size): void {
-  const addr = addressRegister(e, insn.dst, insn.off);
+/** Store-release (Linux BPF_STORE_REL): *(base + off) = value with STLR{B,H}. */
+export function emitStoreRelease(e: Emit, value: XReg, base: XReg, off: number, size: Size): void {
+  const addr = addressRegister(e, base, off);
+  e.a.emit(stlr(size === 8 ? value : withWidth(value, 32), addr, size));
+}
+
+/** The registers of one read-modify-write atomic. */
+export interface AtomicOperands {
+  readonly base: XReg;
+  readonly off: number;
+  /** the operand (BPF src) */
+  readonly src: XReg;
+  /** where a fetching form leaves the old value (the 1:1 path: src itself) */
+  readonly fetched: XReg;
+  /** CMPXCHG: the expected value in, the old value out (the 1:1 path: x8, R0) */
+  readonly r0: XReg;
+}
+
+/** The 1:1 path's operands of `lock ... [dst + off], src`. */
+export function bpfAtomicOperands(insn: BpfInsn): AtomicOperands {
   const src = a64(insn.src);
-  e.a.emit(stlr(size === 8 ? src : withWidth(src, 32), addr, size));
+  return { base: a64(insn.dst), off: insn.off, src, fetched: src, r0: X8 };
 }
 
 /**
  * Read-modify-write atomics (RFC 9669 5.3). With FEAT_LSE: ST<op> for the plain forms and
  * LD<op>AL / SWPAL / CASAL for the fetching ones (fully ordered, as Linux requires of
  * BPF_FETCH); AND is LDCLR of the complement. Without LSE: an LDXR/STXR loop, with STLXR and a
- * trailing DMB ISH for the fetching forms (the kernel's LL/SC sequence).
+ * trailing DMB ISH for the fetching forms (the kernel's LL/SC sequence). CMPXCHG needs
+ * `r0` to hold the expected value; a fetching form needs `fetched` distinct from `base`
+ * unless it is `src`.
  */
-export function emitAtomic(e: Emit, insn: BpfInsn, size: Size, op: number, fetch: boolean): void {
+export function emitAtomic(e: Emit, ops: AtomicOperands, size: Size, op: number, fetch: boolean): void {
   if (size !== 4 && size !== 8) throw new JitCompileError(`atomic operation on ${size} bytes is not defined`, e.pc);
   const w = size === 8 ? 64 : 32;
-  const addr = addressRegister(e, insn.dst, insn.off);
-  const src = withWidth(a64(insn.src), w);
-  if (e.atomics === 'lse') emitLse(e, addr, src, op, fetch, w);
-  else emitLlsc(e, addr, src, op, fetch, w);
+  const addr = addressRegister(e, ops.base, ops.off);
+  const src = withWidth(ops.src, w);
+  const fetched = withWidth(ops.fetched, w);
+  const r0 = withWidth(ops.r0, w);
+  if (e.atomics === 'lse') emitLse(e, addr, src, fetched, r0, op, fetch, w);
+  else emitLlsc(e, addr, src, fetched, r0, op, fetch, w);
 }
 
-function emitLse(e: Emit, addr: XReg, src: GpReg, op: number, fetch: boolean, w: 32 | 64): void {
+function emitLse(e: Emit, addr: XReg, src: GpReg, fetched: GpReg, r0: GpReg, op: number, fetch: boolean, w: 32 | 64): void {
   const a = e.a;
   const bytes = w === 64 ? 8 : 4;
   switch (op) {
     case BpfAtomicOp.ADD:
-      a.emit(fetch ? ldadd(src, src, addr, 'acq_rel', bytes) : stadd(src, addr, 'relaxed', bytes));
+      a.emit(fetch ? ldadd(src, fetched, addr, 'acq_rel', bytes) : stadd(src, addr, 'relaxed', bytes));
       return;
     case BpfAtomicOp.OR:
-      a.emit(fetch ? ldset(src, src, addr, 'acq_rel', bytes) : stset(src, addr, 'relaxed', bytes));
+      a.emit(fetch ? ldset(src, fetched, addr, 'acq_rel', bytes) : stset(src, addr, 'relaxed', bytes));
       return;
     case BpfAtomicOp.XOR:
-      a.emit(fetch ? ldeor(src, src, addr, 'acq_rel', bytes) : steor(src, addr, 'relaxed', bytes));
+      a.emit(fetch ? ldeor(src, fetched, addr, 'acq_rel', bytes) : steor(src, addr, 'relaxed', bytes));
       return;
     case BpfAtomicOp.AND: {
       // LDCLR clears the bits set in its operand: AND with src is CLR with ~src.
       const inv = withWidth(TMP2, w);
       a.emit(mvn(inv, src));
-      a.emit(fetch ? ldclr(inv, src, addr, 'acq_rel', bytes) : stclr(inv, addr, 'relaxed', bytes));
+      a.emit(fetch ? ldclr(inv, fetched, addr, 'acq_rel', bytes) : stclr(inv, addr, 'relaxed', bytes));
       return;
     }
     case BpfAtomicOp.XCHG & 0xf0:
-      a.emit(swp(src, src, addr, 'acq_rel', bytes));
+      a.emit(swp(src, fetched, addr, 'acq_rel', bytes));
       return;
     case BpfAtomicOp.CMPXCHG & 0xf0:
       // CASAL compares R0 with memory, stores src when equal, and leaves the old value in R0.
-      a.emit(cas(withWidth(X8, w), src, addr, 'acq_rel', bytes));
+      a.emit(cas(r0, src, addr, 'acq_rel', bytes));
       return;
     default:
       throw new JitCompileError(`unknown atomic operation 0x${op.toString(16)}`, e.pc);
   }
 }
 
-function emitLlsc(e: Emit, addr: XReg, src: GpReg, op: number, fetch: boolean, w: 32 | 64): void {
+function emitLlsc(e: Emit, addr: XReg, src: GpReg, fetched: GpReg, r0: GpReg, op: number, fetch: boolean, w: 32 | 64): void {
   const a = e.a;
   const bytes = w === 64 ? 8 : 4;
   const old = withWidth(TMP2, w);
@@ -114,7 +133,6 @@ function emitLlsc(e: Emit, addr: XReg, src: GpReg, op: number, fetch: boolean, w
   const status = withWidth(X17, 32);
   const loop = a.newLabel();
   const out = a.newLabel();
-  const r0 = withWidth(X8, w);
   a.bind(loop);
   a.emit(ldxr(old, addr, bytes));
   let stored: GpReg = next;
@@ -148,5 +166,5 @@ function emitLlsc(e: Emit, addr: XReg, src: GpReg, op: number, fetch: boolean, w
   if (ordered) a.emit(dmb('ish'));
   a.bind(out);
   if (op === (BpfAtomicOp.CMPXCHG & 0xf0)) a.emit(mov(r0, old));
-  else if (fetch) a.emit(mov(src, old));
+  else if (fetch) a.emit(mov(fetched, old));
 }

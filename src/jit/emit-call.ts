@@ -1,8 +1,8 @@
-import { Cond, X17, X16, X8, addImm, blr, cmpImm, cmpReg, ldr, mem, memIndex, mov, movz, str, type Label } from '../arm64/index.js';
+import { Cond, X17, X16, X8, addImm, blr, cmpImm, cmpReg, ldr, mem, memIndex, mov, movz, str, type Label, type XReg } from '../arm64/index.js';
 import { CTX_EXIT_REQUEST, CTX_EXIT_VALUE, CTX_HELPERS, EXIT_REQUEST_BAD_CALL, HELPER_TABLE_SIZE } from './context-layout.js';
 import type { Emit } from './emit-context.js';
 import { JitCompileError } from './errors.js';
-import { CALL_TARGET, CTX, RESULT, a64 } from './registers.js';
+import { CALL_TARGET, CTX, RESULT } from './registers.js';
 
 /**
  * After a helper returns: a helper may ask the whole program to stop (the conformance suite's
@@ -19,22 +19,25 @@ function emitExitCheck(e: Emit): void {
   a.bind(go);
 }
 
-/** `call <id>`: BLR through the helper table; R1-R5 already sit in x0-x4 (AAPCS64 6.8.2). */
-export function emitHelperCall(e: Emit, id: number, registered: boolean): void {
+/**
+ * `call <id>`: BLR through the helper table; R1-R5 already sit in x0-x4 (AAPCS64 6.8.2).
+ * The result is moved to `result` (R0's x8 in the 1:1 path; null leaves it in x0).
+ */
+export function emitHelperCall(e: Emit, id: number, registered: boolean, result: XReg | null = X8): void {
   if (!Number.isInteger(id) || id < 0 || id >= HELPER_TABLE_SIZE) throw new JitCompileError(`helper id ${id} is outside 0..${HELPER_TABLE_SIZE - 1}`, e.pc);
   if (!registered) throw new JitCompileError(`helper ${id} is not registered`, e.pc);
   const a = e.a;
   a.emit(ldr(CALL_TARGET, mem(CTX, CTX_HELPERS + 8 * id)));
   a.emit(blr(CALL_TARGET));
-  a.emit(mov(X8, RESULT));
+  if (result !== null && result !== RESULT) a.emit(mov(result, RESULT));
   emitExitCheck(e);
 }
 
 /** `call native <id>`: a C function by address; args 6-8 in x5-x7 and 9+ at [sp] already. */
-export function emitNativeCall(e: Emit, address: bigint): void {
+export function emitNativeCall(e: Emit, address: bigint, result: XReg | null = X8): void {
   e.a.materialize(CALL_TARGET, address);
   e.a.emit(blr(CALL_TARGET));
-  e.a.emit(mov(X8, RESULT));
+  if (result !== null && result !== RESULT) e.a.emit(mov(result, RESULT));
 }
 
 /** `call local`: BL to the subprogram, which keeps R0 in x8 (no move on return). */
@@ -48,9 +51,8 @@ export function emitLocalCall(e: Emit, target: Label): void {
  * ids nobody registered, stop the program with a "bad call" exit request instead of jumping
  * into the unknown.
  */
-export function emitCallx(e: Emit, reg: number, functionEntries: readonly Label[]): void {
+export function emitCallx(e: Emit, r: XReg, functionEntries: readonly Label[], result: XReg | null = X8): void {
   const a = e.a;
-  const r = a64(reg);
   const notHelper = a.newLabel();
   const bad = a.newLabel();
   const done = a.newLabel();
@@ -60,7 +62,7 @@ export function emitCallx(e: Emit, reg: number, functionEntries: readonly Label[
   a.emit(ldr(X16, memIndex(X16, r, 'lsl', true)));
   a.cbz(X16, bad);
   a.emit(blr(X16));
-  a.emit(mov(X8, RESULT));
+  if (result !== null && result !== RESULT) a.emit(mov(result, RESULT));
   a.b(done);
   a.bind(notHelper);
   for (const entry of functionEntries) {

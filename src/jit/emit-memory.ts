@@ -29,21 +29,51 @@ import { STACK_ARG_REGS, STACK_ARG_REG_SLOTS, TMP1, TMP2, a64 } from './register
 type Size = 1 | 2 | 4 | 8;
 
 /**
- * The address `base + off` for an access of `size` bytes, in the cheapest form:
- * - R10-relative: re-based onto sp (`[sp, #(bpfStack + outgoing + off)]`) when that scaled offset
- *   fits, since the BPF stack sits at a fixed distance above sp; otherwise x25-relative;
+ * Where a load or store goes. Every memory access of compiled code (the 1:1 path and the
+ * optimizer's) is described by one of these and emitted by emitLoad/emitStore below, so
+ * checks that must cover every access (sandboxing) have one place to live.
+ * - `base: 'frame'`: this function's BPF stack, `off` relative to R10;
+ * - `base` + `off`: a register and a constant offset;
+ * - `base` + `index` (`scaled`: the index shifted left by log2 of the access size), off 0.
+ */
+export interface MemOperand {
+  readonly base: XReg | 'frame';
+  readonly off: number;
+  readonly index?: XReg;
+  readonly scaled?: boolean;
+}
+
+/** The BPF form `[rN + off]` as a MemOperand (R10 is the frame). */
+export function bpfMem(reg: number, off: number): MemOperand {
+  return reg === BPF_REG_FP ? { base: 'frame', off } : { base: a64(reg), off };
+}
+
+/**
+ * The machine address of a MemOperand for an access of `size` bytes, in the cheapest form:
+ * - frame: re-based onto sp (`[sp, #(spBelowFp + off)]`) when that offset fits, since the BPF
+ *   stack sits at a fixed distance above sp; otherwise relative to the frame register (x25)
+ *   when the function keeps one, else sp plus the offset in TMP1;
  * - [base, #off] scaled unsigned imm12 or unscaled signed imm9 (LDUR/STUR);
  * - else the offset in TMP1 and a register-offset access.
  */
-export function address(e: Emit, base: number, off: number, size: Size): Address {
-  if (base === BPF_REG_FP) {
-    const fromSp = e.frame.spBelowFp + off;
-    if (fromSp >= 0 && fromSp % size === 0 && fromSp / size < 4096) return mem(SP, fromSp);
+export function address(e: Emit, m: MemOperand, size: Size): Address {
+  if (m.index !== undefined) {
+    if (m.base === 'frame' || m.off !== 0) throw new JitCompileError('a register-offset access takes a base register and no offset', e.pc);
+    return memIndex(m.base, m.index, 'lsl', m.scaled ?? false);
   }
-  const b = a64(base);
-  if (isLoadStoreOffset(off, size)) return mem(b, off);
+  if (m.base === 'frame') {
+    const fromSp = e.frame.spBelowFp + m.off;
+    if (fromSp >= 0 && fromSp % size === 0 && fromSp / size < 4096) return mem(SP, fromSp);
+    if (e.frame.fpRegister !== null) return registerPlusOffset(e, e.frame.fpRegister, m.off, size);
+    return registerPlusOffset(e, SP, fromSp, size);
+  }
+  return registerPlusOffset(e, m.base, m.off, size);
+}
+
+function registerPlusOffset(e: Emit, base: XReg, off: number, size: Size): Address {
+  if (isLoadStoreOffset(off, size)) return mem(base, off);
   e.a.materialize(TMP1, BigInt(off));
-  return memIndex(b, TMP1);
+  return memIndex(base, TMP1);
 }
 
 const LOADS: Record<Size, (rt: GpReg, addr: Address) => number> = {
@@ -65,26 +95,36 @@ const STORES: Record<Size, (rt: GpReg, addr: Address) => number> = {
   8: (rt, addr) => str(rt, addr),
 };
 
-/** LDX|MEM and LDX|MEMSX: narrower loads zero-extend (W writes) or sign-extend to 64 bits. */
-export function emitLoad(e: Emit, insn: BpfInsn, size: Size, signed: boolean): void {
-  const addr = address(e, insn.src, insn.off, size);
-  const dst = a64(insn.dst);
+/** A load: narrower sizes zero-extend (W writes) or sign-extend to 64 bits into `dst`. */
+export function emitLoad(e: Emit, dst: XReg, m: MemOperand, size: Size, signed: boolean): void {
+  const addr = address(e, m, size);
   if (signed && size !== 8) e.a.emit(SIGNED_LOADS[size](dst, addr));
   else e.a.emit(LOADS[size](dst, addr));
 }
 
-/** STX|MEM (register) and ST|MEM (immediate, materialised unless zero). */
-export function emitStore(e: Emit, insn: BpfInsn, size: Size, source: 'imm' | 'reg'): void {
-  let value: GpReg;
-  if (source === 'reg') {
-    value = a64(insn.src);
-  } else if (insn.imm === 0) {
-    value = size === 8 ? XZR : WZR;
-  } else {
-    value = TMP2;
-    e.a.materialize(TMP2, size === 8 ? imm64(insn.imm) : BigInt.asUintN(size * 8, imm64(insn.imm)));
-  }
-  e.a.emit(STORES[size](value, address(e, insn.dst, insn.off, size)));
+/** A store of the low `size` bytes of `value` (XZR/WZR store zeros). */
+export function emitStore(e: Emit, value: GpReg, m: MemOperand, size: Size): void {
+  e.a.emit(STORES[size](value, address(e, m, size)));
+}
+
+/** A store of a constant: zero from the zero register, anything else through TMP2. */
+export function emitStoreConstant(e: Emit, value: bigint, m: MemOperand, size: Size): void {
+  const v = BigInt.asUintN(size * 8, value);
+  if (v === 0n) return emitStore(e, size === 8 ? XZR : WZR, m, size);
+  e.a.materialize(TMP2, v);
+  emitStore(e, TMP2, m, size);
+}
+
+/** LDX|MEM and LDX|MEMSX of the 1:1 path. */
+export function emitBpfLoad(e: Emit, insn: BpfInsn, size: Size, signed: boolean): void {
+  emitLoad(e, a64(insn.dst), bpfMem(insn.src, insn.off), size, signed);
+}
+
+/** STX|MEM (register) and ST|MEM (immediate, sign-extended to 64 bits, then truncated). */
+export function emitBpfStore(e: Emit, insn: BpfInsn, size: Size, source: 'imm' | 'reg'): void {
+  const m = bpfMem(insn.dst, insn.off);
+  if (source === 'reg') emitStore(e, a64(insn.src), m, size);
+  else emitStoreConstant(e, imm64(insn.imm), m, size);
 }
 
 /**

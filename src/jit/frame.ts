@@ -1,3 +1,4 @@
+import { X25, type XReg } from '../arm64/index.js';
 import type { BpfInsn, FunctionInfo } from '../bpf/index.js';
 import { BPF_REG_FP, STACK_FRAME_SIZE, insnKind, opcodeInfo } from '../bpf/index.js';
 import { STACK_ARG_REG_SLOTS } from './registers.js';
@@ -29,6 +30,8 @@ export interface FrameLayout {
   readonly spBelowFp: number;
   /** whether R10 (x25) must be set up */
   readonly usesFp: boolean;
+  /** the register holding R10 when the function keeps one (x25), else null (sp-relative only) */
+  readonly fpRegister: XReg | null;
 }
 
 /** What a whole program needs from its entry frame. */
@@ -84,5 +87,5 @@ export function frameLayout(program: readonly BpfInsn[], fn: FunctionInfo, needs
   // round_up((outgoing_slots - 3) * 8, 16), as the kernel: AAPCS64 6.4.5.1 keeps sp 16-aligned
   const outgoingArgs = beyondRegs > 0 ? Math.ceil((beyondRegs * 8) / 16) * 16 : 0;
   const bpfStack = usesFp ? STACK_FRAME_SIZE : 0;
-  return { isEntry, holdsContext, savedPairs: pairs, bpfStack, outgoingArgs, spBelowFp: bpfStack + outgoingArgs, usesFp };
+  return { isEntry, holdsContext, savedPairs: pairs, bpfStack, outgoingArgs, spBelowFp: bpfStack + outgoingArgs, usesFp, fpRegister: usesFp ? X25 : null };
 }
