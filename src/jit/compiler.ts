@@ -28,11 +28,11 @@ import {
 import { insnKind, lddwValue, validateProgram, type BpfInsn, type FunctionInfo, type ProgramInfo } from '../bpf/index.js';
 import { CTX_EXIT_VALUE } from './context-layout.js';
 import { emitAlu, emitEnd, emitNeg } from './emit-alu.js';
-import { emitAtomic, emitLoadAcquire, emitStoreRelease } from './emit-atomic.js';
+import { bpfAtomicOperands, emitAtomic, emitLoadAcquire, emitStoreRelease } from './emit-atomic.js';
 import { emitJcond } from './emit-branch.js';
 import { emitCallx, emitHelperCall, emitLocalCall, emitNativeCall } from './emit-call.js';
 import type { Emit } from './emit-context.js';
-import { emitLoad, emitStackArgLoad, emitStackArgStore, emitStore } from './emit-memory.js';
+import { emitBpfLoad, emitBpfStore, emitStackArgLoad, emitStackArgStore } from './emit-memory.js';
 import { JitCompileError } from './errors.js';
 import { frameLayout, programNeeds, type FrameLayout } from './frame.js';
 import { CTX, ENTRY_FP, a64 } from './registers.js';
@@ -52,10 +52,19 @@ export interface CompileOptions {
   readonly info?: ProgramInfo;
 }
 
-/** Where each BPF slot's code starts, for listings and tests. */
+/** Machine code with where it came from, for listings, fault reports and instruction counts. */
 export interface CompiledProgram {
   readonly code: Uint8Array;
-  /** code offset of each slot (the second slot of an LDDW gets the offset after the first) */
+  /**
+   * The BPF slot each 4-byte instruction word of `code` came from (native pc -> BPF pc), or
+   * ORIGIN_NONE for frame setup, epilogues and runtime stubs. Always present, optimized or not.
+   */
+  readonly origins: Int32Array;
+  /**
+   * Code offset where each slot's code starts (the second slot of an LDDW gets the offset
+   * after the first). In optimized code a slot's code need not be contiguous: this is its
+   * first instruction, or for a slot without code of its own the next slot's position.
+   */
   readonly pcOffsets: readonly number[];
   /** code offset of each function's entry, in ProgramInfo.functions order */
   readonly functionOffsets: readonly number[];
@@ -65,6 +74,23 @@ export interface CompiledProgram {
   readonly info: ProgramInfo;
   /** conditional branches that needed the far form (b.!cond + b) */
   readonly relaxedBranches: number;
+  /** optimized code: why a slot has no code of its own ("merged into 14", "dead"), by slot */
+  readonly slotNotes?: readonly (string | undefined)[];
+}
+
+/** `origins` value of instruction words that no BPF slot produced (prologues, epilogues, stubs). */
+export const ORIGIN_NONE = -1;
+
+/** origins of 1:1 code: each slot's words are contiguous, from pcOffsets[pc] to the next slot's. */
+function slotOrigins(info: ProgramInfo, codeBytes: number, pcOffsets: readonly number[], epilogues: readonly (readonly [number, number])[]): Int32Array {
+  const origins = new Int32Array(codeBytes / 4).fill(ORIGIN_NONE);
+  info.functions.forEach((fn, i) => {
+    for (let pc = fn.start; pc < fn.end; pc++) {
+      const end = pc + 1 < fn.end ? pcOffsets[pc + 1]! : epilogues[i]![0];
+      origins.fill(pc, pcOffsets[pc]! / 4, end / 4);
+    }
+  });
+  return origins;
 }
 
 /** A branch whose reach is still unknown while offsets are being estimated. */
@@ -223,7 +249,8 @@ function assemble(
     }
   }
   const code = estimate ? new Uint8Array(a.offset) : a.finish();
-  return { code, pcOffsets, functionOffsets, prologues, epilogues, info, relaxedBranches: far.size, pending };
+  const origins = estimate ? new Int32Array(0) : slotOrigins(info, code.length, pcOffsets, epilogues);
+  return { code, origins, pcOffsets, functionOffsets, prologues, epilogues, info, relaxedBranches: far.size, pending };
 }
 
 /** Returns how many slots the instruction took (2 for LDDW). */
@@ -271,7 +298,7 @@ function compileInsn(
       return 1;
     }
     case 'callx':
-      emitCallx(e, k.reg, callbackEntries);
+      emitCallx(e, a64(k.reg), callbackEntries);
       return 1;
     case 'exit':
       // the function's last slot falls through into its epilogue
@@ -293,20 +320,20 @@ function compileInsn(
       throw new JitCompileError('legacy packet access (LD|ABS, LD|IND) is lowered by prepareProgram (src/bpf/fixups) for socket-buffer program types, not compiled directly', pc);
     case 'load':
       if (k.stackArg) emitStackArgLoad(e, insn);
-      else emitLoad(e, insn, k.size, k.signed);
+      else emitBpfLoad(e, insn, k.size, k.signed);
       return 1;
     case 'store':
       if (k.stackArg) emitStackArgStore(e, insn, k.source);
-      else emitStore(e, insn, k.size, k.source);
+      else emitBpfStore(e, insn, k.size, k.source);
       return 1;
     case 'atomic':
-      emitAtomic(e, insn, k.size, k.op, k.fetch);
+      emitAtomic(e, bpfAtomicOperands(insn), k.size, k.op, k.fetch);
       return 1;
     case 'load-acquire':
-      emitLoadAcquire(e, insn, k.size);
+      emitLoadAcquire(e, a64(insn.dst), a64(insn.src), insn.off, k.size);
       return 1;
     case 'store-release':
-      emitStoreRelease(e, insn, k.size);
+      emitStoreRelease(e, a64(insn.src), a64(insn.dst), insn.off, k.size);
       return 1;
   }
 }

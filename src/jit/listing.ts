@@ -13,36 +13,61 @@ export type ListingLine =
  * Each BPF instruction followed by the AArch64 instructions it became, with prologues and
  * epilogues under their own headings. Addresses are absolute (the code's load address), as
  * objdump prints them, so branch targets in the text can be followed.
+ *
+ * The body of a function is walked in code order through `origins` (native pc -> BPF pc): a
+ * heading is printed whenever the origin changes, so optimized code, whose slots may be
+ * merged, moved or duplicated, still names the BPF instruction behind every machine
+ * instruction. Slots without code of their own are listed where their successors start, with
+ * the optimizer's note when there is one.
  */
 export function listing(program: readonly BpfInsn[], compiled: CompiledProgram, base: bigint): ListingLine[] {
   const code = new DataView(compiled.code.buffer, compiled.code.byteOffset, compiled.code.byteLength);
   const out: ListingLine[] = [];
-  const words = (from: number, to: number): void => {
-    for (let off = from; off < to; off += 4) {
-      const word = code.getUint32(off, true);
-      const address = base + BigInt(off);
-      out.push({ kind: 'a64', address, offset: off, word, text: disassembleA64(word, address) });
-    }
+  const word = (off: number): void => {
+    const w = code.getUint32(off, true);
+    const address = base + BigInt(off);
+    out.push({ kind: 'a64', address, offset: off, word: w, text: disassembleA64(w, address) });
+  };
+  const hasCode = new Uint8Array(program.length);
+  for (const o of compiled.origins) if (o >= 0) hasCode[o] = 1;
+  const heading = (pc: number, silent: boolean): void => {
+    const text = usesAx(program[pc]!) ? axText(program, pc) : (helperCallText(program[pc]!) ?? disassembleInsn(program, pc, {}).text);
+    const note = silent ? compiled.slotNotes?.[pc] : undefined;
+    out.push({ kind: 'bpf', pc, text: note ? `${text}    (${note})` : text });
   };
   compiled.info.functions.forEach((fn, i) => {
     out.push({ kind: 'function', index: fn.index, text: `func#${fn.index}${fn.index === 0 ? ' (entry)' : ''}, slots ${fn.start}..${fn.end - 1}` });
     const [pStart, pEnd] = compiled.prologues[i]!;
-    out.push({ kind: 'bpf', pc: -1, text: 'prologue' });
-    words(pStart, pEnd);
-    for (let pc = fn.start; pc < fn.end; ) {
-      const line = disassembleInsn(program, pc, {});
-      const slots = line.slots;
-      const from = compiled.pcOffsets[pc]!;
-      const next = pc + slots;
-      const to = next < fn.end ? compiled.pcOffsets[next]! : compiled.epilogues[i]![0];
-      out.push({ kind: 'bpf', pc, text: usesAx(program[pc]!) ? axText(program, pc) : (helperCallText(program[pc]!) ?? line.text) });
-      words(from, to);
-      pc = next;
-    }
     const [eStart] = compiled.epilogues[i]!;
+    out.push({ kind: 'bpf', pc: -1, text: 'prologue' });
+    for (let off = pStart; off < pEnd; off += 4) word(off);
+    let next = fn.start;
+    /** headings of the slots from `next` up to (not including) `pc` that have no code */
+    const silentUpTo = (pc: number): void => {
+      while (next < pc) {
+        if (!hasCode[next]) heading(next, true);
+        next += disassembleInsn(program, next, {}).slots;
+      }
+    };
+    let current = -2;
+    for (let off = pEnd; off < eStart; off += 4) {
+      const o = compiled.origins[off / 4]!;
+      if (o !== current) {
+        current = o;
+        if (o >= 0) {
+          if (o >= next) {
+            silentUpTo(o);
+            next = o + disassembleInsn(program, o, {}).slots;
+          }
+          heading(o, false);
+        } else out.push({ kind: 'bpf', pc: -1, text: 'runtime' });
+      }
+      word(off);
+    }
+    silentUpTo(fn.end);
     out.push({ kind: 'bpf', pc: -1, text: 'epilogue' });
     const fnEnd = i + 1 < compiled.functionOffsets.length ? compiled.functionOffsets[i + 1]! : compiled.code.length;
-    words(eStart, fnEnd);
+    for (let off = eStart; off < fnEnd; off += 4) word(off);
   });
   return out;
 }
