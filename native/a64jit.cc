@@ -28,6 +28,13 @@
 #include <sys/auxv.h>
 #endif
 
+namespace a64jit {
+// BPF maps and helpers (native/maps.cc, native/output-maps.cc, native/helpers.cc).
+void RegisterMaps(Napi::Env env, Napi::Object exports);
+void RegisterOutputMaps(Napi::Env env, Napi::Object exports);
+void RegisterHelpers(Napi::Env env, Napi::Object exports);
+}  // namespace a64jit
+
 namespace {
 
 #if defined(__APPLE__) && defined(__aarch64__)
@@ -308,6 +315,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("CodeRegion", CodeRegion::Define(env));
   exports.Set("hostInfo", Napi::Function::New(env, HostInfo, "hostInfo"));
   exports.Set("bufferAddress", Napi::Function::New(env, BufferAddress, "bufferAddress"));
+  a64jit::RegisterMaps(env, exports);
+  a64jit::RegisterOutputMaps(env, exports);
+  a64jit::RegisterHelpers(env, exports);
   return exports;
 }
 

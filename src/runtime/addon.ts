@@ -29,10 +29,69 @@ export interface HostInfo {
   readonly mapJit: boolean;
 }
 
+/** A native map (native/maps.cc): storage JIT code and the map helpers reach directly. */
+export interface NativeMapHandle {
+  readonly address: bigint;
+  /** the values (arrays: all of them; hash-like maps: every element's slot) over native memory */
+  storage(): ArrayBuffer;
+  /** hash maps' key slots, null for other families */
+  keyStorage(): ArrayBuffer | null;
+  /** byte offset of the value in storage() (all CPUs' slots for per-CPU maps), or -1 */
+  lookup(key: Uint8Array): number;
+  /** 0 or a negative errno */
+  update(key: Uint8Array, value: Uint8Array, flags: number): number;
+  delete(key: Uint8Array): number;
+  nextKey(key: Uint8Array | null): Buffer | null;
+  push(value: Uint8Array, flags: number): number;
+  pop(peek: boolean): Buffer | null;
+  count(): number;
+  close(): void;
+}
+
+/** A ring buffer or perf event array (native/output-maps.cc). */
+export interface NativeOutputMapHandle {
+  readonly address: bigint;
+  /** the ring's data area (twice its size), null for perf event arrays */
+  data(): ArrayBuffer | null;
+  consume(max?: number): (Buffer | { cpu: number; data: Buffer })[];
+  positions(): { consumer: bigint; producer: bigint } | { pending: number };
+  lost(): number;
+  close(): void;
+}
+
+/** Offsets native code relies on (checked against the TypeScript models). */
+export interface RuntimeLayout {
+  readonly mapHeaderSize: number;
+  readonly mapMaxEntries: number;
+  readonly mapStore: number;
+  readonly skbData: number;
+  readonly skbDataEnd: number;
+  readonly skbHead: number;
+  readonly skbMacHeader: number;
+  readonly skbLen: number;
+  readonly skbHash: number;
+  readonly xdpDataHardStart: number;
+  readonly xdpDataHardEnd: number;
+  readonly xdpFrameSize: number;
+}
+
 interface AddonModule {
   CodeRegion: new (size: number) => NativeCodeRegion;
   hostInfo(): HostInfo;
   bufferAddress(bytes: Uint8Array): bigint;
+  NativeMap: new (desc: { type: number; keySize: number; valueSize: number; maxEntries: number; flags: number; cpus: number }) => NativeMapHandle;
+  NativeOutputMap: new (desc: { type: number; maxEntries: number; perfCapacity?: number }) => NativeOutputMapHandle;
+  /** native helper addresses by name (native/helpers.cc kHelpers) */
+  helperTable(): Record<string, bigint>;
+  /** call a native helper (an address of helperTable()) with R1..R5 */
+  callHelper(address: bigint, r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint): bigint;
+  setCpu(cpu: number): void;
+  currentCpu(): number;
+  setPrandomSeed(seed: bigint): void;
+  drainPrintk(): { lines: string[]; dropped: number };
+  /** bytes of this process's memory, null where unmapped (never faults) */
+  safeRead(address: bigint, length: number): Buffer | null;
+  runtimeLayout(): RuntimeLayout;
 }
 
 /** The package root: this file is src/runtime/addon.ts or dist/runtime/addon.js. */

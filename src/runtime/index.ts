@@ -28,3 +28,6 @@ export {
 // The plugin's build and launch (./qemu-plugin.js) are for launchers and set-up, imported from
 // their own module: a program that only counts does not load child_process and crypto.
 export { contextBuilder, BpfRunInputError, ContextSnapshot, type RunInput, type ContextPlan, type ContextTarget, type BuiltContext, type ContextBuilder } from './contexts/index.js';
+export * as maps from './maps/index.js';
+export { createMap, defaultCpuCount, BpfMap, ArrayMap, HashMap, LpmTrieMap, QueueStackMap, RingbufMap, PerfEventArrayMap, ProgArrayMap, MapOfMaps, BpfMapOpError, indexKey } from './maps/index.js';
+export type { MapRegion, MapOptions, PerfRecord, TailCallTarget } from './maps/index.js';

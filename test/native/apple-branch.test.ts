@@ -14,8 +14,8 @@ const CXX = 'aarch64-linux-gnu-g++';
 const have = spawnSync(CXX, ['--version'], { stdio: 'ignore' }).status === 0;
 if (!have) console.warn(`apple-branch.test.ts: ${CXX} is missing; the macOS branch is NOT checked (npm run setup installs it)`);
 
-describe.skipIf(!have)('native/a64jit.cc, macOS arm64 branch', () => {
-  it('type-checks with __APPLE__ and the Apple API declarations', () => {
+describe.skipIf(!have)('native/*.cc, macOS arm64 branch', () => {
+  it.each(['a64jit.cc', 'maps.cc', 'output-maps.cc', 'helpers.cc'])('%s type-checks with __APPLE__ and the Apple API declarations', (file) => {
     const stubs = join(packageRoot, 'test', 'native', 'apple-stubs');
     const addonApi = createRequire(join(packageRoot, 'package.json'))('node-addon-api').include_dir as string;
     const r = spawnSync(
@@ -36,7 +36,7 @@ describe.skipIf(!have)('native/a64jit.cc, macOS arm64 branch', () => {
         join(packageRoot, addonApi),
         '-I',
         join(packageRoot, 'node_modules', 'node-api-headers', 'include'),
-        join(packageRoot, 'native', 'a64jit.cc'),
+        join(packageRoot, 'native', file),
       ],
       { encoding: 'utf8' },
     );
