@@ -18,6 +18,8 @@ export interface BtfMember {
   readonly type: number;
   /** bit offset (without the kind_flag bitfield size) */
   readonly offset: number;
+  /** bitfield width in bits (kind_flag structs), 0 for a plain member */
+  readonly bitSize?: number;
 }
 
 export interface BtfType {
@@ -32,6 +34,8 @@ export interface BtfType {
   readonly array?: { readonly type: number; readonly nelems: number };
   /** DATASEC */
   readonly vars?: readonly { readonly type: number; readonly offset: number; readonly size: number }[];
+  /** INT: encoding and width */
+  readonly int?: { readonly signed: boolean; readonly char: boolean; readonly bool: boolean; readonly bits: number; readonly bitOffset: number };
 }
 
 const BTF_MAGIC = 0xeb9f;
@@ -90,7 +94,14 @@ export class Btf {
         id: out.length, kind, name: str(nameOff, start), sizeOrType, vlen,
       };
       switch (kind) {
-        case BtfKind.INT:
+        case BtfKind.INT: {
+          need(4);
+          const data = tv.getUint32(at, true);
+          const enc = (data >>> 24) & 0x0f;
+          t.int = { signed: (enc & 1) !== 0, char: (enc & 2) !== 0, bool: (enc & 4) !== 0, bits: data & 0xff, bitOffset: (data >>> 16) & 0xff };
+          at += 4;
+          break;
+        }
         case BtfKind.VAR:
         case BtfKind.DECL_TAG:
           need(4);
@@ -108,7 +119,7 @@ export class Btf {
           const members: BtfMember[] = [];
           for (let i = 0; i < vlen; i++, at += 12) {
             const off = tv.getUint32(at + 8, true);
-            members.push({ name: str(tv.getUint32(at, true), at), type: tv.getUint32(at + 4, true), offset: kindFlag ? off & 0xffffff : off });
+            members.push({ name: str(tv.getUint32(at, true), at), type: tv.getUint32(at + 4, true), offset: kindFlag ? off & 0xffffff : off, ...(kindFlag && off >>> 24 !== 0 ? { bitSize: off >>> 24 } : {}) });
           }
           t.members = members;
           break;

@@ -1,4 +1,5 @@
-import { Btf, BtfKind } from './elf-btf.js';
+import { Btf, BtfKind, type BtfType } from './elf-btf.js';
+import type { MapDescription } from './maps.js';
 import { BpfLoadError } from './elf-error.js';
 import { ElfFile, SHF, SHN_LORESERVE, SHN_UNDEF, SHT, STB, STT, type ElfRelocation, type ElfSection, type ElfSymbol } from './elf-reader.js';
 import { BPF_INSN_SIZE, decodeProgram, type BpfInsn } from './instruction.js';
@@ -43,6 +44,8 @@ export interface BpfObject {
   readonly externs: readonly BpfExtern[];
   /** pointers stored inside global data (e.g. a table of string pointers in .rodata) */
   readonly dataRelocations: readonly BpfDataRelocation[];
+  /** the object's type information (.BTF), when it has one: map key/value types, global data */
+  readonly btf?: Btf;
 }
 
 export interface BpfProgram {
@@ -87,16 +90,16 @@ export interface BpfDataImage {
   readonly writable: boolean;
 }
 
-export interface BpfMapDef {
-  readonly name: string;
-  /** BPF_MAP_TYPE_* */
-  readonly type: number;
-  readonly keySize: number;
-  readonly valueSize: number;
-  readonly maxEntries: number;
-  readonly flags: number;
+export interface BpfMapDef extends MapDescription {
   /** `.maps` (BTF-defined) or `maps` (legacy struct bpf_map_def) */
   readonly definition: 'btf' | 'legacy';
+  /** BTF-defined maps of maps: the inner map template (`__array(values, struct inner)`) */
+  readonly inner?: BpfMapDef;
+  /**
+   * Slots set by the object itself (`.values = { [1] = &prog }` of a prog array, or of a map
+   * of maps): a program (by entry function name) or another map (by index into `maps`).
+   */
+  readonly initialSlots?: readonly { readonly index: number; readonly program?: string; readonly map?: number }[];
 }
 
 export interface BpfExtern {
@@ -138,11 +141,14 @@ class Loader {
   private readonly code = new Map<number, { section: ElfSection; insns: BpfInsn[]; relocs: Map<number, ElfRelocation> }>();
   private readonly dataIndex = new Map<number, number>();
   private readonly data: BpfDataImage[] = [];
-  private readonly maps: BpfMapDef[] = [];
+  private maps: BpfMapDef[] = [];
   /** section index -> (offset -> map index) */
   private readonly mapAt = new Map<number, Map<number, number>>();
   private readonly externs: BpfExtern[] = [];
   private readonly funcs: Func[] = [];
+  private btf: Btf | undefined;
+  /** BTF maps whose struct has a `values` array: where it lies in .maps, for .rel.maps */
+  private readonly slotArrays: { map: number; start: number; end: number }[] = [];
 
   constructor(bytes: Uint8Array) {
     this.elf = new ElfFile(bytes);
@@ -164,6 +170,8 @@ class Loader {
         license = new TextDecoder().decode(b.subarray(0, end < 0 ? b.length : end));
       }
     }
+    const btfSec = elf.sections.find((s) => s.name === '.BTF');
+    if (btfSec !== undefined) this.btf = new Btf(elf.contents(btfSec), btfSec.offset);
     this.loadMaps();
     this.collectFunctions();
     const dataRelocations = this.readRelocations();
@@ -192,6 +200,7 @@ class Loader {
       maps: this.maps,
       externs: this.externs,
       dataRelocations,
+      ...(this.btf !== undefined ? { btf: this.btf } : {}),
     };
   }
 
@@ -245,6 +254,8 @@ class Loader {
       const dataIdx = this.dataIndex.get(target.index);
       if (code !== undefined) {
         for (const r of relocs) this.checkCodeReloc(rs, code, r);
+      } else if (target.name === '.maps') {
+        for (const r of relocs) this.mapSlotReloc(rs, target, r);
       } else if (dataIdx !== undefined) {
         for (const r of relocs) out.push(this.dataReloc(rs, dataIdx, r));
       } else if (relocs.length > 0) {
@@ -295,9 +306,9 @@ class Loader {
     const btfMaps = elf.sections.find((s) => s.name === '.maps');
     const legacy = elf.sections.find((s) => s.name === 'maps');
     if (btfMaps !== undefined) {
-      const btfSec = elf.sections.find((s) => s.name === '.BTF');
-      if (btfSec === undefined) throw elf.err('BTF-defined maps need a .BTF section', btfMaps, btfMaps.headerOffset);
-      const btf = new Btf(elf.contents(btfSec), btfSec.offset);
+      const btfSec = elf.sections.find((sec) => sec.name === '.BTF');
+      if (btfSec === undefined || this.btf === undefined) throw elf.err('BTF-defined maps need a .BTF section', btfMaps, btfMaps.headerOffset);
+      const btf = this.btf;
       const ds = btf.datasec('.maps');
       if (ds === undefined) throw elf.err('.BTF has no DATASEC for .maps', btfSec, btfSec.offset);
       for (const v of ds.vars ?? []) {
@@ -305,29 +316,12 @@ class Loader {
         if (variable.kind !== BtfKind.VAR) throw elf.err(`.maps entry type ${v.type} is not a variable`, btfSec, btfSec.offset);
         const def = btf.resolve(variable.sizeOrType);
         if (def === undefined || def.kind !== BtfKind.STRUCT) throw elf.err(`map '${variable.name}' is not a struct`, btfSec, btfSec.offset);
-        const fields = new Map<string, number>();
-        for (const m of def.members ?? []) {
-          const ptr = btf.resolve(m.type);
-          if (ptr === undefined || ptr.kind !== BtfKind.PTR) continue;
-          const target = btf.resolve(ptr.sizeOrType);
-          if (m.name === 'key' || m.name === 'value') {
-            // __type(key, T): a pointer to T
-            if (target !== undefined) fields.set(`${m.name}_size`, btf.sizeOf(ptr.sizeOrType));
-          } else if (target?.kind === BtfKind.ARRAY) {
-            // __uint(name, N): a pointer to int[N]
-            fields.set(m.name, target.array!.nelems);
-          }
-        }
-        const sym = elf.symbols.find((s) => s.shndx === btfMaps.index && s.name === variable.name);
-        this.addMap(btfMaps.index, sym?.value ?? v.offset, {
-          name: variable.name,
-          type: fields.get('type') ?? 0,
-          keySize: fields.get('key_size') ?? 0,
-          valueSize: fields.get('value_size') ?? 0,
-          maxEntries: fields.get('max_entries') ?? 0,
-          flags: fields.get('map_flags') ?? 0,
-          definition: 'btf',
-        });
+        const sym = elf.symbols.find((sy) => sy.shndx === btfMaps.index && sy.name === variable.name);
+        const offset = sym?.value ?? v.offset;
+        const parsed = this.btfMapDef(btf, variable.name, def, btfSec.offset);
+        const index = this.maps.length;
+        this.addMap(btfMaps.index, offset, parsed.def);
+        if (parsed.valuesOffset !== undefined) this.slotArrays.push({ map: index, start: offset + parsed.valuesOffset, end: offset + v.size });
       }
     }
     if (legacy !== undefined) {
@@ -348,6 +342,87 @@ class Loader {
         }
       }
     }
+  }
+
+  /**
+   * One BTF map definition (libbpf's parse_btf_map_def): `__uint(name, N)` members are
+   * pointers to int[N], `__type(key, T)` pointers to T (the size and BTF id of T), and
+   * `__array(values, X)` an array of pointers to an inner map definition (maps of maps) or to
+   * a function prototype (prog arrays). Sizes given both ways must agree.
+   */
+  private btfMapDef(btf: Btf, name: string, def: BtfType, at: number): { def: BpfMapDef; valuesOffset?: number } {
+    const fail = (reason: string): never => {
+      throw new BpfLoadError(`map '${name}': ${reason}`, '.BTF', at);
+    };
+    const fields = new Map<string, number>();
+    let keyType: number | undefined;
+    let valueType: number | undefined;
+    let inner: BpfMapDef | undefined;
+    let valuesOffset: number | undefined;
+    for (const m of def.members ?? []) {
+      const ptr = btf.resolve(m.type);
+      if (m.name === 'values' && ptr?.kind === BtfKind.ARRAY) {
+        valuesOffset = m.offset / 8;
+        const elem = btf.resolve(ptr.array!.type);
+        const target = elem?.kind === BtfKind.PTR ? btf.resolve(elem.sizeOrType) : undefined;
+        if (target?.kind === BtfKind.STRUCT) inner = this.btfMapDef(btf, `${name}.inner`, target, at).def;
+        continue;
+      }
+      if (ptr === undefined || ptr.kind !== BtfKind.PTR) continue;
+      const target = btf.resolve(ptr.sizeOrType);
+      if (m.name === 'key' || m.name === 'value') {
+        if (target === undefined) continue;
+        if (m.name === 'key') keyType = ptr.sizeOrType;
+        else valueType = ptr.sizeOrType;
+        fields.set(`${m.name}_size_type`, btf.sizeOf(ptr.sizeOrType));
+      } else if (target?.kind === BtfKind.ARRAY) {
+        fields.set(m.name, target.array!.nelems);
+      }
+    }
+    for (const what of ['key', 'value'] as const) {
+      const bySize = fields.get(`${what}_size`);
+      const byType = fields.get(`${what}_size_type`);
+      if (bySize !== undefined && byType !== undefined && bySize !== byType) fail(`conflicting ${what} size ${bySize} != ${byType}`);
+    }
+    // Maps of maps store references: the kernel's value_size is 4 (a file descriptor).
+    const valueSize = fields.get('value_size') ?? fields.get('value_size_type') ?? (inner !== undefined || valuesOffset !== undefined ? 4 : 0);
+    return {
+      def: {
+        name,
+        type: fields.get('type') ?? 0,
+        keySize: fields.get('key_size') ?? fields.get('key_size_type') ?? 0,
+        valueSize,
+        maxEntries: fields.get('max_entries') ?? 0,
+        flags: fields.get('map_flags') ?? 0,
+        definition: 'btf',
+        ...(keyType !== undefined ? { btfKeyTypeId: keyType } : {}),
+        ...(valueType !== undefined ? { btfValueTypeId: valueType } : {}),
+        ...(inner !== undefined ? { inner } : {}),
+      },
+      ...(valuesOffset !== undefined ? { valuesOffset } : {}),
+    };
+  }
+
+  /** `.rel.maps`: an initial slot of a prog array or map of maps (`.values = { [i] = &x }`). */
+  private mapSlotReloc(rs: ElfSection, maps: ElfSection, r: ElfRelocation): void {
+    const elf = this.elf;
+    if (r.type !== R_BPF.ABS64) throw elf.err(`relocation type ${r.type} in .maps is not supported`, rs, r.fileOffset);
+    const arr = this.slotArrays.find((a) => r.offset >= a.start && r.offset < a.end);
+    if (arr === undefined || (r.offset - arr.start) % 8 !== 0) throw elf.err(`relocation at .maps+0x${r.offset.toString(16)} is not a slot of a map's values`, rs, r.fileOffset);
+    const index = (r.offset - arr.start) / 8;
+    const sym = elf.symbols[r.symbol]!;
+    const def = this.maps[arr.map]!;
+    let slot: { index: number; program?: string; map?: number };
+    if (sym.shndx === maps.index) {
+      const target = this.mapAt.get(maps.index)?.get(sym.value);
+      if (target === undefined) throw elf.err(`map '${def.name}' slot ${index} refers to '${sym.name}', which is not a map`, rs, r.fileOffset);
+      slot = { index, map: target };
+    } else if (this.code.has(sym.shndx)) {
+      slot = { index, program: sym.name };
+    } else {
+      throw elf.err(`map '${def.name}' slot ${index} refers to '${sym.name}', neither a map nor a program`, rs, r.fileOffset);
+    }
+    this.maps[arr.map] = { ...def, initialSlots: [...(def.initialSlots ?? []), slot] };
   }
 
   private addMap(shndx: number, offset: number, def: BpfMapDef): void {

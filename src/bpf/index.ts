@@ -103,3 +103,7 @@ export * from './program-types/index.js';
 // BPF -> BPF fixups shared by both engines (context conversion, LD_ABS, bpf_loop, array lookups).
 export { prepareProgram, patchProgram, BpfPatchError, inlineArrayLookup, lowerLdAbs, loopFunction, LOOP_HELPER_ID, SKF_LL_OFF, SKF_NET_OFF } from './fixups/index.js';
 export type { PrepareOptions, PreparedProgram, PatchInsn, PatchedProgram, ArrayInline } from './fixups/index.js';
+export { Btf, BtfKind } from './elf-btf.js';
+export type { BtfType, BtfMember } from './elf-btf.js';
+export { BtfCodec } from './btf-codec.js';
+export type { BtfValue } from './btf-codec.js';

@@ -38,6 +38,19 @@ export interface InterpretOptions {
   maxInstructions?: number;
   /** structural validation before running (default true); options are passed on */
   validate?: boolean | ValidateOptions;
+  /**
+   * bpf_tail_call (helper 12): the (prepared) program in slot `index` of the prog array at
+   * `map`, or undefined when there is none; then the call fails and the program goes on with
+   * R0 unchanged. At most MAX_TAIL_CALL_CNT (33) tail calls succeed in one run. The target
+   * replaces the running function: its exit returns where that function's would have.
+   */
+  tailCall?: (map: bigint, index: bigint, pc: number) => readonly BpfInsn[] | undefined;
+  /**
+   * Memory for the stack frames (at least MAX_CALL_FRAMES * 512 bytes): frame i uses bytes
+   * [i*512, (i+1)*512), mapped at base + i*512 while it is live, zeroed when it starts. The
+   * runtime passes native memory here so helpers see stack pointers at their real addresses.
+   */
+  stackMemory?: { readonly bytes: Uint8Array; readonly base: bigint };
 }
 
 export interface InterpretResult {
@@ -51,8 +64,21 @@ export interface InterpretResult {
   memory: Memory;
 }
 
+/** The instructions being run, with their immediates pre-widened. */
+interface Code {
+  readonly program: readonly BpfInsn[];
+  readonly imm64: readonly bigint[];
+  readonly imm32: readonly bigint[];
+}
+
+/** bpf_tail_call, handled by the interpreter itself when `tailCall` is given. */
+const TAIL_CALL_HELPER_ID = 12;
+const MAX_TAIL_CALLS = 33;
+
 interface Frame {
   returnPc: number;
+  /** the code to return into */
+  returnCode: Code;
   /** R6-R9 of the caller, restored on return (the callee may use them freely) */
   saved: bigint[];
   region: MemoryRegion;
@@ -71,14 +97,28 @@ const U64 = (v: bigint): bigint => BigInt.asUintN(64, v);
 const U32 = (v: bigint): bigint => BigInt.asUintN(32, v);
 
 /** Run a program to completion. Throws BpfValidationError or BpfRuntimeError. */
-export function interpret(program: readonly BpfInsn[], options: InterpretOptions = {}): InterpretResult {
+export function interpret(entryProgram: readonly BpfInsn[], options: InterpretOptions = {}): InterpretResult {
+  let program = entryProgram;
   if (options.validate !== false) {
     // Native arities drive the stack-argument checks, so the registry goes to the validator.
     const given = typeof options.validate === 'object' ? options.validate : {};
     validateProgram(program, options.natives && !given.natives ? { ...given, natives: options.natives } : given);
   }
   const memory = options.memory ?? new Memory();
-  const len = program.length;
+  // Immediates pre-widened once: ALU64/JMP sign-extend imm to 64 bits, ALU/JMP32 use 32.
+  const codeOf = (p: readonly BpfInsn[]): Code => ({ program: p, imm64: p.map((i) => U64(BigInt(i.imm))), imm32: p.map((i) => U32(BigInt(i.imm))) });
+  let code = codeOf(program);
+  let len = program.length;
+  let imm64 = code.imm64;
+  let imm32 = code.imm32;
+  const enter = (c: Code): void => {
+    code = c;
+    program = c.program;
+    len = c.program.length;
+    imm64 = c.imm64;
+    imm32 = c.imm32;
+  };
+  let tailCalls = 0;
   const maxInstructions = options.maxInstructions ?? DEFAULT_MAX_INSTRUCTIONS;
   const helpers = options.helpers ?? new Map();
   const natives = options.natives ?? new Map();
@@ -96,17 +136,25 @@ export function interpret(program: readonly BpfInsn[], options: InterpretOptions
     if (i < 5) regs[i + 1] = U64(v);
   });
 
-  // Immediates pre-widened once: ALU64/JMP sign-extend imm to 64 bits, ALU/JMP32 use 32.
-  const imm64 = program.map((i) => U64(BigInt(i.imm)));
-  const imm32 = program.map((i) => U32(BigInt(i.imm)));
-
   const frames: Frame[] = [];
+  const stackMemory = options.stackMemory;
+  if (stackMemory && stackMemory.bytes.length < MAX_CALL_FRAMES * STACK_SIZE) throw new RangeError(`stackMemory has ${stackMemory.bytes.length} bytes, fewer than ${MAX_CALL_FRAMES} frames of ${STACK_SIZE}`);
+  /** The region of stack frame `depth` (0 = the entry function's), fresh and zeroed. */
+  const frameRegion = (depth: number): MemoryRegion => {
+    if (!stackMemory) {
+      const top = STACK_TOP - BigInt(depth) * STACK_STRIDE;
+      return memory.addRegion(`stack frame ${depth}`, new Uint8Array(STACK_SIZE), { base: top - BigInt(STACK_SIZE) });
+    }
+    const bytes = stackMemory.bytes.subarray(depth * STACK_SIZE, (depth + 1) * STACK_SIZE);
+    bytes.fill(0);
+    return memory.addRegion(`stack frame ${depth}`, bytes, { base: stackMemory.base + BigInt(depth * STACK_SIZE) });
+  };
   const pushFrame = (returnPc: number, incoming: (bigint | undefined)[], pc: number): void => {
     if (frames.length >= MAX_CALL_FRAMES) throw new BpfRuntimeError(`call stack exceeds ${MAX_CALL_FRAMES} frames`, pc);
-    const top = STACK_TOP - BigInt(frames.length) * STACK_STRIDE;
-    const region = memory.addRegion(`stack frame ${frames.length}`, new Uint8Array(STACK_SIZE), { base: top - BigInt(STACK_SIZE) });
-    frames.push({ returnPc, saved: regs.slice(6, 10), region, fp: top, incoming, outgoing: [] });
-    regs[BPF_REG_FP] = top;
+    const region = frameRegion(frames.length);
+    const fp = region.base + BigInt(STACK_SIZE);
+    frames.push({ returnPc, returnCode: code, saved: regs.slice(6, 10), region, fp, incoming, outgoing: [] });
+    regs[BPF_REG_FP] = fp;
   };
   pushFrame(-1, [], 0);
 
@@ -172,6 +220,7 @@ export function interpret(program: readonly BpfInsn[], options: InterpretOptions
             if (frames.length === 0) return finish(regs[0] as bigint);
             for (let r = 0; r < 4; r++) regs[6 + r] = frame.saved[r] as bigint;
             regs[BPF_REG_FP] = (frames[frames.length - 1] as Frame).fp;
+            enter(frame.returnCode);
             pc = frame.returnPc;
             break;
           }
@@ -300,12 +349,36 @@ export function interpret(program: readonly BpfInsn[], options: InterpretOptions
   }
 
   function callHelper(id: number, atPc: number): void {
+    if (id === TAIL_CALL_HELPER_ID && options.tailCall) {
+      tailCall(atPc);
+      return;
+    }
     const fn = helpers.get(id);
     if (!fn) throw new BpfRuntimeError(`unknown helper function id ${id}`, atPc);
     const frame = frames[frames.length - 1] as Frame;
     frame.outgoing = [];
     regs[0] = U64(fn(regs[1] as bigint, regs[2] as bigint, regs[3] as bigint, regs[4] as bigint, regs[5] as bigint, env(atPc)));
     pc = atPc + 1;
+  }
+
+  /**
+   * bpf_tail_call(ctx, prog_array, index): on success the running function's frame starts
+   * over (fresh stack, R1 = ctx still) in the target program; else R0 is left as it was.
+   */
+  function tailCall(atPc: number): void {
+    const frame = frames[frames.length - 1] as Frame;
+    frame.outgoing = [];
+    pc = atPc + 1;
+    if (tailCalls >= MAX_TAIL_CALLS) return;
+    const target = options.tailCall!(regs[2] as bigint, U32(regs[3] as bigint), atPc);
+    if (target === undefined) return;
+    tailCalls++;
+    memory.removeRegion(frame.region);
+    frame.region = frameRegion(frames.length - 1);
+    frame.incoming = [];
+    regs[BPF_REG_FP] = frame.fp;
+    enter(codeOf(target));
+    pc = 0;
   }
 
   function atomic(insn: BpfInsn, size: 1 | 2 | 4 | 8, atPc: number): void {

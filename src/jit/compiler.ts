@@ -14,6 +14,7 @@ import {
   ldr,
   mem,
   mov,
+  movz,
   nop,
   postIndex,
   preIndex,
@@ -35,7 +36,11 @@ import type { Emit } from './emit-context.js';
 import { emitBpfLoad, emitBpfStore, emitStackArgLoad, emitStackArgStore } from './emit-memory.js';
 import { JitCompileError } from './errors.js';
 import { frameLayout, programNeeds, type FrameLayout } from './frame.js';
-import { CTX, ENTRY_FP, a64 } from './registers.js';
+import { emitTailCall } from './emit-tailcall.js';
+import { CTX, ENTRY_FP, TAIL_CALL_COUNT, a64 } from './registers.js';
+
+/** bpf_tail_call (helper-protos.ts): inline code in programs compiled for tail calls. */
+const TAIL_CALL_HELPER_ID = 12;
 
 export interface CompileOptions {
   /** address of the runtime context block (context-layout.ts), embedded in the entry prologue */
@@ -50,6 +55,8 @@ export interface CompileOptions {
   readonly atomics: 'lse' | 'llsc';
   /** the program's layout from validation; computed when absent */
   readonly info?: ProgramInfo;
+  /** compile for tail calls: uniform frames, inline bpf_tail_call, a tail-call entry (frame.ts) */
+  readonly tailCalls?: boolean;
 }
 
 /** Machine code with where it came from, for listings, fault reports and instruction counts. */
@@ -76,6 +83,8 @@ export interface CompiledProgram {
   readonly relaxedBranches: number;
   /** optimized code: why a slot has no code of its own ("merged into 14", "dead"), by slot */
   readonly slotNotes?: readonly (string | undefined)[];
+  /** programs compiled for tail calls: code offset where a bpf_tail_call enters this program */
+  readonly tailCallEntry?: number;
 }
 
 /** `origins` value of instruction words that no BPF slot produced (prologues, epilogues, stubs). */
@@ -163,15 +172,17 @@ function assemble(
   const exitAll = a.newLabel();
   const callbackEntries = info.functions.filter((f) => f.isCallback).map((f) => functionLabels.get(f.start)!);
   const needs = programNeeds(program);
+  let tailCallEntry: number | undefined;
 
   for (const fn of info.functions) {
-    const frame = frameLayout(program, fn, needs);
+    const frame = frameLayout(program, fn, needs, options.tailCalls === true);
     const epilogue = a.newLabel();
     const entry = functionLabels.get(fn.start)!;
     functionOffsets.push(a.offset);
     a.bind(entry);
     const prologueStart = a.offset;
-    emitPrologue(a, frame, options.contextAddress);
+    const tailEntry = emitPrologue(a, frame, options.contextAddress);
+    if (tailEntry !== undefined) tailCallEntry = tailEntry;
     prologues.push([prologueStart, a.offset]);
 
     let pc = 0;
@@ -250,7 +261,7 @@ function assemble(
   }
   const code = estimate ? new Uint8Array(a.offset) : a.finish();
   const origins = estimate ? new Int32Array(0) : slotOrigins(info, code.length, pcOffsets, epilogues);
-  return { code, origins, pcOffsets, functionOffsets, prologues, epilogues, info, relaxedBranches: far.size, pending };
+  return { code, origins, pcOffsets, functionOffsets, prologues, epilogues, info, relaxedBranches: far.size, pending, ...(tailCallEntry !== undefined ? { tailCallEntry } : {}) };
 }
 
 /** Returns how many slots the instruction took (2 for LDDW). */
@@ -283,7 +294,8 @@ function compileInsn(
       emitJcond(e, insn, pc, k.width, k.op, k.source);
       return 1;
     case 'call-helper':
-      emitHelperCall(e, k.id, options.helperIds.has(k.id));
+      if (k.id === TAIL_CALL_HELPER_ID && options.tailCalls === true) emitTailCall(e);
+      else emitHelperCall(e, k.id, options.helperIds.has(k.id));
       return 1;
     case 'call-native': {
       const address = options.natives?.get(k.id);
@@ -342,16 +354,24 @@ function isLastOfFunction(info: ProgramInfo, pc: number): boolean {
   return info.functions.some((f: FunctionInfo) => f.end === pc + 1);
 }
 
-function emitPrologue(a: Assembler, frame: FrameLayout, contextAddress: bigint): void {
+/** Returns the tail-call entry offset for the entry function of a tail-call program. */
+function emitPrologue(a: Assembler, frame: FrameLayout, contextAddress: bigint): number | undefined {
   a.emit(stp(X29, X30, preIndex(SP, -16)));
   a.emit(mov(X29, SP));
   for (const [r1, r2] of frame.savedPairs) a.emit(stp(xreg(r1), xreg(r2), preIndex(SP, -16)));
+  let tailEntry: number | undefined;
+  if (frame.tailCalls && frame.isEntry) {
+    // tcc = 0 for a call from outside; a tail call enters right after it (emit-tailcall.ts)
+    a.emit(movz(TAIL_CALL_COUNT, 0));
+    tailEntry = a.offset;
+  }
   if (frame.holdsContext) {
     a.materialize(CTX, contextAddress);
     a.emit(mov(ENTRY_FP, X29));
   }
   if (frame.usesFp) a.emit(mov(X25, SP));
   if (frame.spBelowFp > 0) a.emit(subImm(SP, SP, frame.spBelowFp));
+  return tailEntry;
 }
 
 function emitEpilogue(a: Assembler, frame: FrameLayout): void {

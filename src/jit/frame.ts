@@ -32,7 +32,16 @@ export interface FrameLayout {
   readonly usesFp: boolean;
   /** the register holding R10 when the function keeps one (x25), else null (sp-relative only) */
   readonly fpRegister: XReg | null;
+  /**
+   * compiled for tail calls: every function saves the same four pairs in the same order, so a
+   * bpf_tail_call can drop its BPF stack and jump into another program's entry past the
+   * pushes (tail-call-entry.ts), as the kernel's arm64 JIT does with its fixed prologue
+   */
+  readonly tailCalls: boolean;
 }
+
+/** The pairs a tail-call frame always saves (x19-x22: R6-R9, x25/x26: R10 and the counter, x27/x28). */
+export const TAIL_CALL_PAIRS: readonly (readonly [number, number])[] = [[19, 20], [21, 22], [25, 26], [27, 28]];
 
 /** What a whole program needs from its entry frame. */
 export interface ProgramNeeds {
@@ -74,18 +83,18 @@ function pairsFor(used: ReadonlySet<number>): [number, number][] {
   return pairs;
 }
 
-export function frameLayout(program: readonly BpfInsn[], fn: FunctionInfo, needs: ProgramNeeds): FrameLayout {
+export function frameLayout(program: readonly BpfInsn[], fn: FunctionInfo, needs: ProgramNeeds, tailCalls = false): FrameLayout {
   const isEntry = fn.index === 0;
   const used = registersUsed(program, fn.start, fn.end);
   const usesFp = used.has(BPF_REG_FP);
-  const holdsContext = isEntry && needs.context;
+  const holdsContext = isEntry && (needs.context || tailCalls);
   // A helper's exit request unwinds through the entry's epilogue alone, skipping the
   // subprograms' epilogues: then the entry must save every pair any function uses.
-  const pairs = pairsFor(holdsContext ? needs.used : used);
-  if (holdsContext) pairs.push([27, 28]);
+  const pairs = tailCalls ? TAIL_CALL_PAIRS.map(([a, b]) => [a, b] as [number, number]) : pairsFor(holdsContext ? needs.used : used);
+  if (holdsContext && !tailCalls) pairs.push([27, 28]);
   const beyondRegs = fn.stackArgsOut - STACK_ARG_REG_SLOTS;
   // round_up((outgoing_slots - 3) * 8, 16), as the kernel: AAPCS64 6.4.5.1 keeps sp 16-aligned
   const outgoingArgs = beyondRegs > 0 ? Math.ceil((beyondRegs * 8) / 16) * 16 : 0;
   const bpfStack = usesFp ? STACK_FRAME_SIZE : 0;
-  return { isEntry, holdsContext, savedPairs: pairs, bpfStack, outgoingArgs, spBelowFp: bpfStack + outgoingArgs, usesFp, fpRegister: usesFp ? X25 : null };
+  return { isEntry, holdsContext, savedPairs: pairs, bpfStack, outgoingArgs, spBelowFp: bpfStack + outgoingArgs, usesFp, fpRegister: usesFp ? X25 : null, tailCalls };
 }

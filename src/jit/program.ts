@@ -10,7 +10,11 @@ import {
   EXIT_REQUEST_BAD_CALL,
   EXIT_REQUEST_HELPER,
   EXIT_REQUEST_NONE,
+  HELPER_TABLE_SIZE,
 } from './context-layout.js';
+
+/** bpf_tail_call's id: inline code, not a table entry (emit-tailcall.ts). */
+const TAIL_CALL_HELPER_ID = 12;
 import { JitCompileError, JitRuntimeError } from './errors.js';
 import { formatListing, listing, type ListingLine } from './listing.js';
 
@@ -25,6 +29,16 @@ export interface NativeTarget {
 export interface JitOptions {
   /** helpers by id, as JavaScript functions called through koffi callbacks (R1-R5 in, R0 out) */
   readonly helpers?: HelperRegistry;
+  /**
+   * helpers by id as native code addresses (functions of the BPF helper signature, e.g. the
+   * addon's map helpers): JIT code calls them directly, no JavaScript on the way
+   */
+  readonly nativeHelpers?: ReadonlyMap<number, bigint>;
+  /**
+   * compile for tail calls: bpf_tail_call (helper 12) becomes inline code, and the program
+   * gets a tail-call entry other programs' tail calls jump to (tailCallEntry)
+   */
+  readonly tailCalls?: boolean;
   /** native functions by CALL src 2 imm */
   readonly natives?: ReadonlyMap<number, NativeTarget>;
   /** values of LDDW pseudo forms (map values, global data) */
@@ -83,8 +97,13 @@ export class JitProgram {
   /** Validate, compile and load a program. Everything the JIT cannot do fails here. */
   static compile(program: readonly BpfInsn[], options: JitOptions = {}): JitProgram {
     const helpers = options.helpers ?? new Map();
+    const nativeHelpers = options.nativeHelpers ?? new Map<number, bigint>();
     const natives = options.natives ?? new Map<number, NativeTarget>();
-    validateProgram(program, { ...options.validate, helpers, natives });
+    const helperIds = new Set<number>([...helpers.keys(), ...nativeHelpers.keys(), ...(options.tailCalls === true ? [TAIL_CALL_HELPER_ID] : [])]);
+    for (const id of nativeHelpers.keys()) {
+      if (helpers.has(id)) throw new JitCompileError(`helper ${id} is given both as a JavaScript function and as native code`, -1);
+    }
+    validateProgram(program, { ...options.validate, helpers: helperIds, natives });
     const atomics = options.atomics === undefined || options.atomics === 'auto' ? (hostInfo().lse ? 'lse' : 'llsc') : options.atomics;
     const blinded = options.blind ? blindConstants(program, typeof options.blind === 'object' ? options.blind.seed : randomSeed()) : undefined;
     const slots = blinded?.program ?? program;
@@ -98,9 +117,14 @@ export class JitProgram {
         callbacks.push(address);
         context.writeBigUInt64LE(address, CTX_HELPERS + 8 * id);
       }
+      for (const [id, address] of nativeHelpers) {
+        if (!Number.isInteger(id) || id < 0 || id >= HELPER_TABLE_SIZE) throw new JitCompileError(`helper id ${id} is outside 0..${HELPER_TABLE_SIZE - 1}`, -1);
+        context.writeBigUInt64LE(address, CTX_HELPERS + 8 * id);
+      }
       const compiled = compileProgram(slots, {
         contextAddress: bufferAddress(context),
-        helperIds: new Set(helpers.keys()),
+        helperIds,
+        ...(options.tailCalls === true ? { tailCalls: true } : {}),
         natives: new Map([...natives].map(([id, n]) => [id, n.address])),
         atomics,
         ...(options.resolvePseudo ? { resolvePseudo: options.resolvePseudo } : {}),
@@ -118,6 +142,12 @@ export class JitProgram {
   /** Address of the compiled entry function. */
   get address(): bigint {
     return this.#region.address;
+  }
+
+  /** Where a bpf_tail_call enters this program (programs compiled with tailCalls), else undefined. */
+  get tailCallEntry(): bigint | undefined {
+    const off = this.compiled.tailCallEntry;
+    return off === undefined ? undefined : this.#region.address + BigInt(off);
   }
 
   /** Machine code bytes. */

@@ -1,4 +1,4 @@
-import { X0, X1, X10, X11, X12, X16, X19, X2, X20, X21, X22, X25, X27, X28, X3, X4, X5, X6, X7, X8, X9, type XReg } from '../arm64/index.js';
+import { X0, X1, X10, X11, X12, X16, X19, X2, X20, X21, X22, X25, X26, X27, X28, X3, X4, X5, X6, X7, X8, X9, type XReg } from '../arm64/index.js';
 
 /**
  * BPF -> AArch64 register mapping of the Linux arm64 JIT after the 2026 stack-argument series
@@ -40,6 +40,12 @@ export const CALL_TARGET = X16;
 export const CTX = X27;
 /** The entry function's frame pointer, for unwinding everything at once (helper exit). */
 export const ENTRY_FP = X28;
+/**
+ * The tail-call counter (the kernel's tcc), only in programs compiled for tail calls
+ * (JitOptions.tailCalls): the entry zeroes it, each bpf_tail_call increments it and stops at
+ * MAX_TAIL_CALL_CNT (33); a tail-called program keeps it. Elsewhere x26 is free.
+ */
+export const TAIL_CALL_COUNT = X26;
 /** Outgoing/incoming stack arguments 6, 7, 8 (AAPCS64 argument registers x5-x7). */
 export const STACK_ARG_REGS: readonly XReg[] = [X5, X6, X7];
 /** Stack-argument slots beyond these registers go to [sp] (outgoing) / [x29, #16] (incoming). */

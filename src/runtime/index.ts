@@ -31,3 +31,4 @@ export { contextBuilder, BpfRunInputError, ContextSnapshot, type RunInput, type 
 export * as maps from './maps/index.js';
 export { createMap, defaultCpuCount, BpfMap, ArrayMap, HashMap, LpmTrieMap, QueueStackMap, RingbufMap, PerfEventArrayMap, ProgArrayMap, MapOfMaps, BpfMapOpError, indexKey } from './maps/index.js';
 export type { MapRegion, MapOptions, PerfRecord, TailCallTarget } from './maps/index.js';
+export { nativeHelpers, interpreterHelpers, drainPrintk, setRunCpu, setPrandomSeed, checkMemory, type AdapterRun } from './helpers/index.js';

@@ -1,0 +1,276 @@
+import {
+  BpfLinkError,
+  BpfPseudo,
+  Memory,
+  hasStruct,
+  interpret,
+  prepareProgram,
+  validateProgram,
+  helperName,
+  SKB_INTERNAL,
+  type BpfInsn,
+  type BpfProgram,
+  type HelperFn,
+  type PreparedProgram,
+  type ProgramType,
+} from '../bpf/index.js';
+import { JitProgram } from '../jit/index.js';
+import { ContextSnapshot, bufferAddress, contextBuilder, drainPrintk, interpreterHelpers, nativeHelpers, setPrandomSeed, setRunCpu, type BuiltContext, type ContextTarget, type RunInput } from '../runtime/index.js';
+import { ArrayMap, PerfEventArrayMap, ProgArrayMap, RingbufMap, type BpfMap, type TailCallTarget } from '../runtime/maps/index.js';
+import { MAX_CALL_FRAMES, STACK_SIZE } from '../bpf/index.js';
+import type { BpfObjectFile } from './object.js';
+
+/**
+ * One program of an object: its type and attach type, the program both engines run (after
+ * the fixups: context conversion, LD_ABS, bpf_loop, inlined array lookups), the JIT code
+ * (compiled on first use), and testRun, modelled on BPF_PROG_TEST_RUN.
+ */
+
+export type Engine = 'jit' | 'interpreter';
+
+export interface TestRunOptions extends RunInput {
+  /** how many times to run (the context and packet are restored before each run; default 1) */
+  readonly repeat?: number;
+  /** 'jit' (default) or 'interpreter' */
+  readonly engine?: Engine;
+  /** the CPU the run is on: per-CPU map slots and bpf_get_smp_processor_id (default 0) */
+  readonly cpu?: number;
+  /** make bpf_get_prandom_u32 repeatable */
+  readonly prandomSeed?: bigint;
+}
+
+export interface TestRunResult {
+  /** R0 of the last run */
+  readonly retval: bigint;
+  /** the packet after the run (packet types and plain buffers) */
+  readonly dataOut: Uint8Array | undefined;
+  /** the context after the run (types with a context struct) */
+  readonly ctxOut: Uint8Array | undefined;
+  /** wall time per run, averaged over `repeat` runs (includes the call from JavaScript) */
+  readonly durationNs: number;
+  /** printk lines of all runs, when no printk callback was given */
+  readonly printk: readonly string[];
+}
+
+/** A program's descriptor (native memory a prog array slot points at): JIT tail-call entry, id. */
+const DESCRIPTOR_SIZE = 16;
+
+export class ObjectProgram {
+  readonly name: string;
+  readonly section: string;
+  readonly #descriptor = Buffer.alloc(DESCRIPTOR_SIZE);
+  #prepared: PreparedProgram | undefined;
+  #jit: JitProgram | undefined;
+
+  constructor(
+    readonly object: BpfObjectFile,
+    readonly source: BpfProgram,
+    readonly index: number,
+    readonly type: ProgramType,
+    readonly attach?: string,
+  ) {
+    this.name = source.name;
+    this.section = source.section;
+    this.#descriptor.writeBigUInt64LE(BigInt(index), 8);
+  }
+
+  /** instructions as loaded (slots) */
+  get insnCount(): number {
+    return this.source.insns.length;
+  }
+
+  /** what a prog array slot holds for this program */
+  tailCallTarget(): TailCallTarget {
+    return { descriptor: bufferAddress(this.#descriptor), name: this.name, programType: this.type.name };
+  }
+
+  /** the program both engines run: the fixups applied (maps must exist: loads the object) */
+  prepared(): PreparedProgram {
+    if (this.#prepared) return this.#prepared;
+    this.object.load();
+    const extra = new Set(this.object.options.helpers?.keys() ?? []);
+    for (const r of this.source.relocations) {
+      if (r.kind === 'extern-call') throw new BpfLinkError(`program '${this.name}': extern function '${r.symbol}' has no implementation (externs are not supported by the object API yet)`, r.pc);
+    }
+    // A helper the type may not call gets a clear message before anything else.
+    const helperIds = new Set([...this.type.helpers, ...extra]);
+    for (let pc = 0; pc < this.source.insns.length; pc++) {
+      const insn = this.source.insns[pc]!;
+      if (insn.code === 0x85 && insn.src === 0 && !helperIds.has(insn.imm)) {
+        throw new BpfLinkError(`program '${this.name}' (${this.type.name}): helper ${insn.imm} (${helperName(insn.imm)}) is not available to ${this.type.name} programs`, pc);
+      }
+    }
+    const info = validateProgram(this.source.insns, { legacyPacketAccess: this.type.legacyPacketAccess, helpers: helperIds });
+    const prepared = prepareProgram(this.source.insns, {
+      type: this.type,
+      info,
+      ...(this.attach !== undefined ? { attach: this.attach } : {}),
+      arrayLayout: (mapIndex) => {
+        const m = this.object.mapByIndex(mapIndex);
+        return m instanceof ArrayMap ? m.inlineLayout() : undefined;
+      },
+    });
+    // What both engines run is validated once (the interpreter then runs it unchecked again).
+    validateProgram(prepared.insns, { helpers: new Set([...helperIds, 12]) });
+    this.#prepared = prepared;
+    return prepared;
+  }
+
+  /** LDDW src 1 (a map) and src 2 (global data + offset), as both engines resolve them */
+  resolvePseudo(pseudo: number, imm: number, nextImm: number, pc: number): bigint {
+    if (pseudo === BpfPseudo.MAP_FD) {
+      const m = this.object.mapByIndex(imm);
+      if (m === undefined) throw new BpfLinkError(`lddw refers to map #${imm}, the object has ${this.object.mapDescriptions.length}`, pc);
+      return m.address;
+    }
+    if (pseudo === BpfPseudo.MAP_VALUE) {
+      const d = this.object.dataMap(imm);
+      if (d === undefined) throw new BpfLinkError(`lddw refers to data image #${imm}`, pc);
+      const offset = nextImm >>> 0;
+      if (offset > d.description.valueSize) throw new BpfLinkError(`lddw offset ${offset} is past the end of ${d.name}`, pc);
+      return d.storeAddress + BigInt(offset);
+    }
+    throw new BpfLinkError(`lddw pseudo source ${pseudo} cannot be linked`, pc);
+  }
+
+  /** the JIT-compiled program (compiled on first use; every program of the object gets compiled so tail calls find their targets) */
+  jit(): JitProgram {
+    if (this.#jit) return this.#jit;
+    const prepared = this.prepared();
+    const user = this.object.options.helpers ?? new Map<number, HelperFn>();
+    const natives = nativeHelpers(this.type);
+    for (const id of user.keys()) natives.delete(id);
+    this.#jit = JitProgram.compile(prepared.insns, {
+      helpers: user,
+      nativeHelpers: natives,
+      tailCalls: this.object.tailCalls,
+      resolvePseudo: (p, imm, next, pc) => this.resolvePseudo(p, imm, next, pc),
+    });
+    const entry = this.#jit.tailCallEntry;
+    if (entry !== undefined) this.#descriptor.writeBigUInt64LE(entry, 0);
+    if (this.object.tailCalls) for (const p of this.object.programs.values()) if (p !== this) p.jit();
+    return this.#jit;
+  }
+
+  /** the interpreter's instructions of the program a prog array descriptor names */
+  static fromDescriptor(object: BpfObjectFile, descriptor: bigint): ObjectProgram | undefined {
+    for (const p of object.programs.values()) if (bufferAddress(p.#descriptor) === descriptor) return p;
+    return undefined;
+  }
+
+  /**
+   * Run the program as BPF_PROG_TEST_RUN does: build its context and packet from dataIn /
+   * ctxIn, run `repeat` times (restoring them before each run), and give back R0, data_out,
+   * ctx_out and the time per run.
+   */
+  testRun(options: TestRunOptions = {}): TestRunResult {
+    const repeat = options.repeat ?? 1;
+    if (!Number.isInteger(repeat) || repeat < 1) throw new RangeError(`repeat must be a positive integer, is ${repeat}`);
+    const engine = options.engine ?? 'jit';
+    const prepared = this.prepared();
+    const run = newRun(this.type, options);
+    const printk: string[] = [];
+    const deliver = (): void => {
+      const out = drainPrintk();
+      for (const line of out.lines) {
+        if (this.object.options.printk) this.object.options.printk(line);
+        else printk.push(line);
+      }
+    };
+    drainPrintk();
+    setRunCpu(options.cpu ?? 0);
+    let retval = 0n;
+    let elapsed = 0n;
+    try {
+      if (engine === 'jit') {
+        const jit = this.jit();
+        for (let i = 0; i < repeat; i++) {
+          if (i > 0) run.snapshot.restore();
+          if (options.prandomSeed !== undefined) setPrandomSeed(options.prandomSeed);
+          const t0 = process.hrtime.bigint();
+          retval = jit.call(run.built.r1, run.built.r2);
+          elapsed += process.hrtime.bigint() - t0;
+        }
+      } else {
+        for (let i = 0; i < repeat; i++) {
+          if (i > 0) run.snapshot.restore();
+          if (options.prandomSeed !== undefined) setPrandomSeed(options.prandomSeed);
+          const t0 = process.hrtime.bigint();
+          retval = this.interpretOnce(prepared.insns, run);
+          elapsed += process.hrtime.bigint() - t0;
+        }
+      }
+    } finally {
+      deliver();
+      setRunCpu(0);
+      for (const m of this.object.allMaps()) if (m instanceof RingbufMap || m instanceof PerfEventArrayMap) m.poll();
+    }
+    return { retval, dataOut: run.built.dataOut(), ctxOut: run.built.ctxOut(), durationNs: Number(elapsed) / repeat, printk };
+  }
+
+  private interpretOnce(insns: readonly BpfInsn[], run: Run): bigint {
+    const memory = new Memory();
+    for (const r of run.regions) memory.addRegion(r.name, r.bytes, { base: r.base, writable: r.writable });
+    const maps = new Map<bigint, BpfMap>();
+    for (const m of this.object.allMaps()) {
+      maps.set(m.address, m);
+      // .rodata and friends stay read-only for the program
+      const section = this.object.sectionOfMap(m);
+      for (const r of m.regions()) memory.addRegion(r.name, r.bytes, { base: r.base, writable: section ? section.writable : r.writable });
+    }
+    const adapters = interpreterHelpers(this.type, { map: (a) => maps.get(a), ctxAddress: hasStruct(this.type.context) ? run.built.r1 : undefined });
+    for (const [id, fn] of this.object.options.helpers ?? []) adapters.set(id, fn);
+    const r = interpret(insns, {
+      memory,
+      args: [run.built.r1, run.built.r2],
+      helpers: adapters,
+      stackMemory: { bytes: run.stack, base: bufferAddress(run.stack) },
+      resolvePseudo: (p, imm, next, pc) => this.resolvePseudo(p, imm, next, pc),
+      tailCall: (mapAddress, index) => {
+        const map = maps.get(mapAddress);
+        if (!(map instanceof ProgArrayMap)) return undefined;
+        const target = map.get(Number(index));
+        const p = target && ObjectProgram.fromDescriptor(this.object, target.descriptor);
+        return p?.prepared().insns;
+      },
+      validate: false,
+    });
+    return r.value;
+  }
+
+  /** Free the JIT code (the object keeps its maps). */
+  free(): void {
+    this.#jit?.free();
+    this.#jit = undefined;
+    this.#descriptor.writeBigUInt64LE(0n, 0);
+  }
+}
+
+interface Run {
+  readonly built: BuiltContext;
+  readonly snapshot: ContextSnapshot;
+  readonly target: ContextTarget;
+  /** the context and packet as the interpreter maps them (the context's pointers read-only) */
+  readonly regions: readonly { name: string; bytes: Uint8Array; base: bigint; writable: boolean }[];
+  readonly stack: Buffer;
+}
+
+/** Context and packet buffers in native memory (stable addresses), built for one test run. */
+function newRun(type: ProgramType, input: RunInput): Run {
+  const builder = contextBuilder(type);
+  const plan = builder.plan(input);
+  const ctx = Buffer.alloc(Math.max(8, plan.ctxSize));
+  const packet = Buffer.alloc(Math.max(8, plan.packetSize));
+  const target: ContextTarget = { ctx, ctxAddress: bufferAddress(ctx), packet, packetAddress: bufferAddress(packet) };
+  const built = builder.build(input, target);
+  const regions: { name: string; bytes: Uint8Array; base: bigint; writable: boolean }[] = [];
+  if (plan.packetSize > 0) regions.push({ name: type.name === 'plain' ? 'mem' : 'packet', bytes: packet.subarray(0, plan.packetSize), base: target.packetAddress, writable: true });
+  if (plan.ctxSize > 0) {
+    // A program cannot write the packet pointers of its context (only converted field
+    // accesses reach the context): they stay read-only so helpers can trust them.
+    const pointers = type.packet !== undefined && type.name !== 'xdp' ? SKB_INTERNAL.len.offset : plan.ctxSize;
+    regions.push({ name: 'context (pointers)', bytes: ctx.subarray(0, pointers), base: target.ctxAddress, writable: false });
+    if (pointers < plan.ctxSize) regions.push({ name: 'context', bytes: ctx.subarray(pointers, plan.ctxSize), base: target.ctxAddress + BigInt(pointers), writable: true });
+  }
+  return { built, snapshot: new ContextSnapshot(target), target, regions, stack: Buffer.alloc(MAX_CALL_FRAMES * STACK_SIZE) };
+}
