@@ -88,6 +88,11 @@ export interface BpfDataImage {
   /** initial contents (zeros for .bss); a copy, safe to hand to the program as its memory */
   readonly bytes: Uint8Array;
   readonly writable: boolean;
+  /**
+   * the section's variables with their BTF types: offsets from the ELF symbols, since clang
+   * leaves DATASEC offsets for the loader to fill in (libbpf's btf_fixup_datasec)
+   */
+  readonly variables?: readonly { readonly name: string; readonly offset: number; readonly size: number; readonly type: number }[];
 }
 
 export interface BpfMapDef extends MapDescription {
@@ -140,7 +145,7 @@ class Loader {
   private readonly elf: ElfFile;
   private readonly code = new Map<number, { section: ElfSection; insns: BpfInsn[]; relocs: Map<number, ElfRelocation> }>();
   private readonly dataIndex = new Map<number, number>();
-  private readonly data: BpfDataImage[] = [];
+  private data: BpfDataImage[] = [];
   private maps: BpfMapDef[] = [];
   /** section index -> (offset -> map index) */
   private readonly mapAt = new Map<number, Map<number, number>>();
@@ -172,6 +177,7 @@ class Loader {
     }
     const btfSec = elf.sections.find((s) => s.name === '.BTF');
     if (btfSec !== undefined) this.btf = new Btf(elf.contents(btfSec), btfSec.offset);
+    this.dataVariables();
     this.loadMaps();
     this.collectFunctions();
     const dataRelocations = this.readRelocations();
@@ -202,6 +208,28 @@ class Loader {
       dataRelocations,
       ...(this.btf !== undefined ? { btf: this.btf } : {}),
     };
+  }
+
+  /** Each data image's BTF variables, placed by the ELF symbols of the same names. */
+  private dataVariables(): void {
+    const btf = this.btf;
+    if (btf === undefined) return;
+    for (const [shndx, index] of this.dataIndex) {
+      const image = this.data[index]!;
+      const ds = btf.datasec(image.name);
+      if (ds === undefined) continue;
+      const variables = [];
+      for (const v of ds.vars ?? []) {
+        const t = btf.type(v.type);
+        if (t.kind !== BtfKind.VAR) continue;
+        const sym = this.elf.symbols.find((sy) => sy.shndx === shndx && sy.name === t.name);
+        const offset = sym?.value ?? v.offset;
+        const size = v.size || btf.sizeOf(t.sizeOrType);
+        if (offset + size > image.bytes.length) continue;
+        variables.push({ name: t.name, offset, size, type: t.sizeOrType });
+      }
+      this.data[index] = { ...image, variables };
+    }
   }
 
   /** Functions of each code section, from STT_FUNC symbols; each runs to the next one. */

@@ -1,4 +1,4 @@
-import { BtfCodec, BtfKind, type BtfValue, type BpfObject } from '../bpf/index.js';
+import { BtfCodec, type BpfDataImage, type BtfValue, type BpfObject } from '../bpf/index.js';
 
 /**
  * A global data section (.data, .rodata, .bss, .rodata.str1.1, ...) as libbpf skeletons give
@@ -12,24 +12,18 @@ export class DataSection {
   readonly #codec: BtfCodec | undefined;
 
   constructor(
-    readonly name: string,
-    bytes: Uint8Array,
-    readonly writable: boolean,
+    image: BpfDataImage,
     obj: BpfObject,
   ) {
-    this.#bytes = bytes;
-    const vars = new Map<string, { type: number; offset: number; size: number }>();
-    const btf = obj.btf;
-    if (btf) {
-      const ds = btf.datasec(name);
-      for (const v of ds?.vars ?? []) {
-        const t = btf.type(v.type);
-        if (t.kind === BtfKind.VAR) vars.set(t.name, { type: t.sizeOrType, offset: v.offset, size: v.size });
-      }
-      this.#codec = new BtfCodec(btf);
-    }
-    this.#vars = vars;
+    this.name = image.name;
+    this.writable = image.writable;
+    this.#bytes = Uint8Array.from(image.bytes);
+    this.#vars = new Map((image.variables ?? []).map((v) => [v.name, v]));
+    this.#codec = obj.btf ? new BtfCodec(obj.btf) : undefined;
   }
+
+  readonly name: string;
+  readonly writable: boolean;
 
   /** the section's bytes (after load: the program's memory, read and written in place) */
   get bytes(): Uint8Array {

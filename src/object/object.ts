@@ -70,7 +70,7 @@ export class BpfObjectFile {
     this.options = options;
     this.name = options.name ?? 'object';
     this.cpus = options.cpus ?? defaultCpuCount();
-    this.#data = parsed.data.map((d) => new DataSection(d.name, Uint8Array.from(d.bytes), d.writable, parsed));
+    this.#data = parsed.data.map((d) => new DataSection(d, parsed));
     this.#codec = parsed.btf ? new BtfCodec(parsed.btf) : undefined;
     const programs = new Map<string, ObjectProgram>();
     parsed.programs.forEach((p, index) => {

@@ -40,10 +40,16 @@ describe.runIf(haveTool(CLANG))('ELF loader on clang-22 objects', () => {
   it('reads BTF-defined maps (.maps) from the BTF', () => {
     for (const mcpu of ['v1', 'v4']) {
       const obj = load('maps', mcpu);
-      expect(obj.maps).toEqual([
+      expect(obj.maps).toMatchObject([
         { name: 'pairs', type: 1, keySize: 4, valueSize: 16, maxEntries: 1024, flags: 0, definition: 'btf' },
         { name: 'blobs', type: 2, keySize: 4, valueSize: 48, maxEntries: 16, flags: 1024, definition: 'btf' },
       ]);
+      // __type(key, T) / __type(value, T): the BTF ids of T, whose sizes are the map's
+      const btf = obj.btf!;
+      for (const m of obj.maps) {
+        if (m.btfKeyTypeId !== undefined) expect(btf.sizeOf(m.btfKeyTypeId)).toBe(m.keySize);
+        if (m.btfValueTypeId !== undefined) expect(btf.sizeOf(m.btfValueTypeId)).toBe(m.valueSize);
+      }
       const p = obj.programs.find((q) => q.name === 'lookup')!;
       const maps = p.relocations.filter((r) => r.kind === 'map');
       expect(maps.map((r) => [r.symbol, r.kind === 'map' && r.map])).toEqual([['pairs', 0], ['blobs', 1]]);

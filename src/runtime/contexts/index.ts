@@ -82,7 +82,7 @@ function plainContext(): ContextBuilder {
       return {
         r1: data.length > 0 ? target.packetAddress : 0n,
         r2: BigInt(data.length),
-        dataOut: () => (input.dataIn === undefined ? undefined : target.packet.slice(0, data.length)),
+        dataOut: () => (input.dataIn === undefined ? undefined : Uint8Array.from(target.packet.subarray(0, data.length))),
         ctxOut: () => undefined,
       };
     },

@@ -18,7 +18,7 @@ export function rawContext(type: ProgramType): ContextBuilder {
     build: (input, target) => {
       target.ctx.fill(0);
       if (input.ctxIn) target.ctx.set(input.ctxIn);
-      return { r1: target.ctxAddress, r2: 0n, dataOut: () => undefined, ctxOut: () => target.ctx.slice(0, ctx.size) };
+      return { r1: target.ctxAddress, r2: 0n, dataOut: () => undefined, ctxOut: () => Uint8Array.from(target.ctx.subarray(0, ctx.size)) };
     },
   };
 }

@@ -83,7 +83,7 @@ function build(type: ProgramType, ctx: ContextStruct, data: Uint8Array, uapi: Ui
       // From the MAC header again (bpf_prog_test_run_skb pushes it back for non-L2 types).
       const from = Number(getField(v, T.data) - base) - pkt.viewOffset;
       const to = Number(getField(v, T.data_end) - base);
-      return target.packet.slice(Math.max(0, from), Math.max(from, to));
+      return Uint8Array.from(target.packet.subarray(Math.max(0, from), Math.max(from, to)));
     },
     ctxOut: () => ctxOut(ctx, target.ctx),
   };

@@ -62,7 +62,7 @@ export function xdpContext(type: ProgramType): ContextBuilder {
         dataOut: () => {
           const from = Number(getField(v, T.data_meta) - base);
           const to = Number(getField(v, T.data_end) - base);
-          return target.packet.slice(from, Math.max(from, to));
+          return Uint8Array.from(target.packet.subarray(from, Math.max(from, to)));
         },
         ctxOut: () => {
           const out = new Uint8Array(ctx.size);
