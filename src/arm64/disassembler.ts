@@ -9,6 +9,7 @@
  */
 import { condName, type Cond } from './conditions.js';
 import { decodeLogicalImmediate } from './logical-immediate.js';
+import { SYSTEM_REGISTERS } from './system.js';
 
 const MASK64 = (1n << 64n) - 1n;
 
@@ -490,6 +491,11 @@ const BARRIERS: Readonly<Record<number, string>> = {
 /** DSB encodings with CRm<2:0> = 0 that are other instructions (speculation barriers, FEAT_XS DFB). */
 const DSB_SPECIAL: Readonly<Record<number, string>> = { 0: 'ssbb', 4: 'pssbb', 12: 'dfb' };
 
+/** The MRS registers the encoder knows, by o0:op1:CRn:CRm:op2 (bits 19..5), as LLVM names them. */
+const SYSREG_NAMES = new Map(
+  Object.entries(SYSTEM_REGISTERS).map(([name, [op0, op1, crn, crm, op2]]) => [((op0 - 2) << 14) | (op1 << 11) | (crn << 7) | (crm << 3) | op2, name.toUpperCase()]),
+);
+
 const system: Decoder = (w) => {
   if ((w & 0xfffff01f) >>> 0 === 0xd503201f) {
     const n = bits(w, 11, 5);
@@ -500,6 +506,10 @@ const system: Decoder = (w) => {
     case 0xd503309f: return DSB_SPECIAL[crm] ?? `dsb\t${BARRIERS[crm] ?? `#${crm}`}`;
     case 0xd50330bf: return `dmb\t${BARRIERS[crm] ?? `#${crm}`}`;
     case 0xd50330df: return crm === 15 ? 'isb' : `isb\t#${crm}`;
+  }
+  if ((w & 0xfff00000) >>> 0 === 0xd5300000) {
+    const name = SYSREG_NAMES.get((w >>> 5) & 0x7fff);
+    if (name !== undefined) return `mrs\t${bits(w, 4, 0) === 31 ? 'xzr' : `x${bits(w, 4, 0)}`}, ${name}`;
   }
   if ((w & 0xffe0001f) >>> 0 === 0xd4200000) {
     // LLVM prints a zero BRK immediate in decimal (unlike UDF): "brk #0" but "udf #0x0".

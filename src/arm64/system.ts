@@ -1,6 +1,7 @@
 /** Barriers, hints and exception generation (ARM ARM C4.1.3 "System", "Hints", "Barriers"). */
 import { A64EncodeError } from './errors.js';
 import { uimm } from './operands.js';
+import type { XReg } from './registers.js';
 
 /** Barrier domain/type options of DMB and DSB, as their CRm values. */
 export const BARRIER_OPTIONS = {
@@ -33,6 +34,26 @@ export function bti(target: BtiTarget = ''): number {
 /** PACIASP/AUTIASP: sign/authenticate LR with key A and SP as modifier (FEAT_PAuth). */
 export const paciasp = (): number => hint(25);
 export const autiasp = (): number => hint(29);
+
+/**
+ * System registers MRS can read here, as (op0, op1, CRn, CRm, op2) (ARM ARM D23 "AArch64 System
+ * register descriptions"): the generic timer's virtual count and its frequency, both readable
+ * at EL0 on Linux (CNTKCTL_EL1.EL0VCTEN, set by the kernel for the vDSO).
+ */
+export const SYSTEM_REGISTERS = {
+  cntvct_el0: [3, 3, 14, 0, 2],
+  cntfrq_el0: [3, 3, 14, 0, 0],
+} as const satisfies Record<string, readonly [number, number, number, number, number]>;
+export type SystemRegister = keyof typeof SYSTEM_REGISTERS;
+
+/** MRS Xt, <systemreg> (C6.2.248): 1101010100 1 1 o0 op1 CRn CRm op2 Rt, op0 = 2 + o0. */
+export function mrs(rt: XReg, reg: SystemRegister): number {
+  const fields = SYSTEM_REGISTERS[reg];
+  if (fields === undefined) throw new A64EncodeError('mrs', 'systemreg', `${String(reg)} (known: ${Object.keys(SYSTEM_REGISTERS).join(', ')})`);
+  if (rt.width !== 64 || rt.kind !== 'gp' || rt.isSp) throw new A64EncodeError('mrs', 'rt', `${rt.name} is not an X register or XZR`);
+  const [op0, op1, crn, crm, op2] = fields;
+  return (0xd5300000 | ((op0 - 2) << 19) | (op1 << 16) | (crn << 12) | (crm << 8) | (op2 << 5) | rt.num) >>> 0;
+}
 
 /** BRK #imm16: breakpoint exception; the immediate is for the debugger. */
 export const brk = (imm16: number): number => (0xd4200000 | (uimm('brk', 'imm', imm16, 16) << 5)) >>> 0;

@@ -583,6 +583,11 @@ function systemSpecs(): Gen[] {
   gens.push((r) => { const i = edgy(r, 0, 127); return { asm: `hint #${i}`, word: A.hint(i) }; });
   gens.push((r) => { const i = edgy(r, 0, 0xffff); return { asm: `brk #${i}`, word: A.brk(i) }; });
   gens.push((r) => { const i = edgy(r, 0, 0xffff); return { asm: `udf #${i}`, word: A.udf(i) }; });
+  for (const reg of Object.keys(A.SYSTEM_REGISTERS) as A.SystemRegister[])
+    gens.push((r) => {
+      const rt = gpr(r, 64, 'zr') as A.XReg;
+      return { asm: `mrs ${rt.name}, ${reg}`, word: A.mrs(rt, reg) };
+    });
   return gens;
 }
 
