@@ -1,4 +1,5 @@
-// a64jit native addon: executable memory and host facts, nothing else.
+// a64jit native addon: executable memory and host facts (this file); hardware counters for
+// benchmarks in perf.cc.
 //
 // A CodeRegion is a page-rounded private mapping that is never writable and executable at the
 // same moment. Linux: mmap RW -> write -> mprotect RX -> __builtin___clear_cache. macOS arm64:
@@ -33,6 +34,8 @@ namespace a64jit {
 void RegisterMaps(Napi::Env env, Napi::Object exports);
 void RegisterOutputMaps(Napi::Env env, Napi::Object exports);
 void RegisterHelpers(Napi::Env env, Napi::Object exports);
+// Hardware counters for benchmarks (native/perf.cc).
+void RegisterPerf(Napi::Env env, Napi::Object exports);
 }  // namespace a64jit
 
 namespace {
@@ -318,6 +321,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   a64jit::RegisterMaps(env, exports);
   a64jit::RegisterOutputMaps(env, exports);
   a64jit::RegisterHelpers(env, exports);
+  a64jit::RegisterPerf(env, exports);
   return exports;
 }
 

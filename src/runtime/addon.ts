@@ -75,8 +75,20 @@ export interface RuntimeLayout {
   readonly xdpFrameSize: number;
 }
 
+/** One thread's group of hardware counters (native/perf.cc). */
+export interface NativePerfCounters {
+  /** per name given: opened, or the errno perf_event_open gave and its text */
+  readonly status: readonly { readonly name: string; readonly ok: boolean; readonly errno: number; readonly reason: string }[];
+  /** reset and enable the group */
+  start(): void;
+  /** disable; the opened counters' values in the order given, and the group's enabled/running ns */
+  stop(): { readonly values: readonly bigint[]; readonly enabled: bigint; readonly running: bigint };
+  close(): void;
+}
+
 interface AddonModule {
   CodeRegion: new (size: number) => NativeCodeRegion;
+  PerfCounters: new (names: readonly string[]) => NativePerfCounters;
   hostInfo(): HostInfo;
   bufferAddress(bytes: Uint8Array): bigint;
   NativeMap: new (desc: { type: number; keySize: number; valueSize: number; maxEntries: number; flags: number; cpus: number }) => NativeMapHandle;
@@ -134,6 +146,11 @@ export function addon(): AddonModule {
 /** Which addon file was loaded, relative to the package root (e.g. prebuilds/linux-arm64/a64jit.node). */
 export function addonPath(): string {
   return relative(packageRoot, load().path);
+}
+
+/** Open hardware counters for the calling thread (Linux perf_event_open; errnos elsewhere). */
+export function openPerfCounters(names: readonly string[]): NativePerfCounters {
+  return new (addon().PerfCounters)(names);
 }
 
 export function hostInfo(): HostInfo {
