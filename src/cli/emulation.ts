@@ -47,7 +47,8 @@ export async function spawnNode(node: NodeCommand, args: readonly string[], io: 
   }
   const child = spawn(node.command, [...node.args, ...args], {
     stdio: [options.stdin === 'inherit' ? 'inherit' : 'pipe', 'pipe', 'pipe'],
-    env: { ...process.env, ...node.env, ...counts?.env },
+    // The child's stderr is a pipe: tell it whether ours is a terminal (progress bars).
+    env: { ...process.env, ...node.env, ...counts?.env, A64JIT_STDERR_TTY: process.stderr.isTTY ? '1' : '0', ...(process.stderr.columns ? { COLUMNS: String(process.stderr.columns) } : {}) },
   });
   child.stdout!.setEncoding('utf8').on('data', (s: string) => io.out(s));
   child.stderr!.setEncoding('utf8').on('data', (s: string) => io.err(s));

@@ -1,6 +1,6 @@
 export { CodeRegion, type CodeRegionState } from './code-region.js';
 export { NativeFunction, loadFunction, koffi, prototype, type NativeArg, type NativeResult } from './native-function.js';
-export { addonPath, bufferAddress, hostInfo, isCheckout, packageRoot, type HostInfo } from './addon.js';
+export { addonPath, bufferAddress, hostInfo, isCheckout, openPerfCounters, packageRoot, type HostInfo, type NativePerfCounters } from './addon.js';
 export { AddonLoadError, CodeMemoryError, NativeCallError } from './errors.js';
 export {
   CACHE_ENV,

@@ -5,6 +5,7 @@
  */
 import * as A from '../../src/arm64/index.js';
 import type { AccessBytes, Address, Extend, FpReg, GpReg, MemOrder, RegWidth, Shift } from '../../src/arm64/index.js';
+import { seededRandom as rng } from '../../src/bench/stats.js';
 
 export interface Instance {
   /** Assembly for llvm-mc. */
@@ -13,17 +14,8 @@ export interface Instance {
   readonly word: number;
 }
 
-/** mulberry32: small, seeded, good enough to pick operands. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32 (the bench statistics' seeded generator): small, seeded, good enough to pick operands. */
+export { rng };
 
 type R = () => number;
 const int = (r: R, lo: number, hi: number): number => lo + Math.floor(r() * (hi - lo + 1));

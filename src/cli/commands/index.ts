@@ -1,6 +1,7 @@
 import type { CliCommand } from '../command.js';
 import { abiCommand } from './abi.js';
 import { asmCommand } from './asm.js';
+import { benchCommand } from './bench.js';
 import { conformanceCommand } from './conformance.js';
 import { conformancePluginCommand } from './conformance-plugin.js';
 import { disasmCommand } from './disasm.js';
@@ -12,6 +13,7 @@ import { setupCommand } from './setup.js';
 export const commands: readonly CliCommand[] = [
   abiCommand,
   asmCommand,
+  benchCommand,
   conformanceCommand,
   conformancePluginCommand,
   disasmCommand,
