@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { dirname } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
 /**
  * The C compilers a benchmark uses: clang-22 for BPF (`-target bpf -O2`, as the corpus is
@@ -34,9 +35,18 @@ function run(command: string, args: readonly string[], what: string): void {
   if (r.status !== 0) throw new BenchCompileError(`${what}: ${command} failed (exit ${r.status}):\n${`${r.stdout}${r.stderr}`.trim()}`);
 }
 
-/** C -> BPF object, `clang-22 -target bpf -O2 -c`. */
+/**
+ * linux/bpf.h includes asm/types.h, which Debian keeps in the host's multiarch directory
+ * (/usr/include/x86_64-linux-gnu or aarch64-linux-gnu): BPF programs need it on the path.
+ */
+function multiarchInclude(): string[] {
+  const dir = ['aarch64', 'x86_64'].map((a) => `/usr/include/${a}-linux-gnu`).find((d) => existsSync(join(d, 'asm', 'types.h')));
+  return dir === undefined ? [] : ['-I', dir];
+}
+
+/** C -> BPF object, `clang-22 -target bpf -O2 -g -c` (-g: the BTF that .maps definitions need). */
 export function compileBpf(source: string, out: string): void {
-  run(BPF_CLANG, ['-target', 'bpf', '-O2', '-g0', '-I', dirname(source), '-c', source, '-o', out], `${source}: compiling to BPF`);
+  run(BPF_CLANG, ['-target', 'bpf', '-O2', '-g', '-I', dirname(source), ...multiarchInclude(), '-c', source, '-o', out], `${source}: compiling to BPF`);
 }
 
 /** C -> arm64 shared library at -O2; returns how it was built, for reports. */

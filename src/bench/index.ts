@@ -18,7 +18,7 @@ import { CounterSet, type PerfBackend } from './counters.js';
 import { measureProgram } from './measure.js';
 import { programReport, REPORT_SCHEMA_ID, type BenchReport, type ProgramReport } from './report.js';
 import { RunLoop } from './run-loop.js';
-import { interpVariant, jitVariant, nativeVariant, type BenchJitOptions, type BenchProgram, type Variant } from './variants.js';
+import { apiInput, apiProgram, interpVariant, jitVariant, nativeVariant, type BenchJitOptions, type BenchProgram, type Variant } from './variants.js';
 
 export { BenchCompileError, type NativeCompiler } from './compile.js';
 export { CounterSet, PMU_EVENTS, counterProblem, type PerfBackend } from './counters.js';
@@ -102,10 +102,15 @@ export async function runBench(targets: readonly BenchTarget[], load: ProgramLoa
     for (const [index, t] of targets.entries()) {
       const info = { name: t.name, source: t.source, entry: t.entry ?? 'bench', input: t.inputText, ...(t.expect === undefined ? {} : { expect: t.expect }) };
       const variants: Variant[] = [];
+      const objects: { close(): void }[] = [];
       try {
         options.onProgress?.(index / targets.length, t.name);
-        const input = { data: t.data, ...(t.type ? { type: t.type } : {}) };
-        const program = await loadSource(load, t.source, t.entry, dir);
+        const loaded = await loadSource(load, t.source, t.entry, dir);
+        // Objects with maps or a program type run through the object API (maps, helpers, context).
+        const api = apiProgram(loaded, t.type);
+        if (api) objects.push(api.object);
+        const program = api ?? loaded;
+        const input = api ? apiInput(api, t.data) : { data: t.data, ...(t.type ? { type: t.type } : {}) };
         variants.push(jitVariant('jit', 'jit', program, input, options.jit));
         if (options.interp) variants.push(interpVariant('interpreter', program, input));
         if (t.nativeSource) {
@@ -115,7 +120,12 @@ export async function runBench(targets: readonly BenchTarget[], load: ProgramLoa
             variants.push(nativeVariant(`native ${nativeCommand(cc, t.nativeSource, lib).label}`, lib, t.entry ?? 'bench', input));
           }
         }
-        for (const other of t.others ?? []) variants.push(jitVariant(other.label, 'program', await loadSource(load, other.source, other.entry, dir), input, options.jit));
+        for (const other of t.others ?? []) {
+          const o = await loadSource(load, other.source, other.entry, dir);
+          const oApi = apiProgram(o, t.type);
+          if (oApi) objects.push(oApi.object);
+          variants.push(jitVariant(other.label, 'program', oApi ?? o, input, options.jit));
+        }
         let done = 0;
         const total = variants.length * options.samples;
         const m = measureProgram(variants, {
@@ -134,6 +144,7 @@ export async function runBench(targets: readonly BenchTarget[], load: ProgramLoa
         programs.push(programReport(info, { error: errorText(e) }));
       } finally {
         for (const v of variants) v.free();
+        for (const o of objects) o.close();
       }
     }
     options.onProgress?.(1, '');

@@ -1,7 +1,8 @@
-import { interpret, prepareProgram, type BpfInsn, type BpfObject, type BpfProgram, type ProgramType } from '../bpf/index.js';
+import { interpret, prepareProgram, sectionProgramType, type BpfInsn, type BpfObject, type BpfProgram, type ProgramType } from '../bpf/index.js';
 import { linkForInterpreter } from '../bpf/object-linker.js';
 import { JitProgram, type JitOptions } from '../jit/index.js';
 import { ObjectProgram } from '../jit/object-program.js';
+import { BpfObjectFile, type ObjectProgram as ApiProgram } from '../object/index.js';
 import { NativeLibrary, bufferAddress, contextBuilder, type CodeRange } from '../runtime/index.js';
 import { RunLoop, type LoopTarget } from './run-loop.js';
 
@@ -9,7 +10,9 @@ import { RunLoop, type LoopTarget } from './run-loop.js';
  * The things a benchmark compares, each able to time n runs of one program on one input:
  * JIT code and native C functions in the native run loop, the reference interpreter in a
  * JavaScript loop. Each variant has buffers of its own (the input, restored before every run),
- * so variants never see each other's writes.
+ * so variants never see each other's writes. An ELF object with maps, or whose program has a
+ * type (from its section or the caller), goes through the object API (src/object): its maps,
+ * helpers and context; others through the JIT's linker (global data, externs from libraries).
  */
 
 /** A BPF program as loaded (the shape of the CLI's loaded programs). */
@@ -55,6 +58,8 @@ export type BenchJitOptions = Pick<JitOptions, 'atomics' | 'blind'>;
 export interface BenchInput {
   readonly data: Uint8Array;
   readonly type?: ProgramType;
+  /** the expected attach type (attach-specific context fields) */
+  readonly attach?: string;
 }
 
 interface Prepared {
@@ -75,7 +80,7 @@ function prepareInput(input: BenchInput): Prepared {
     return { target: { r1, r2: BigInt(size), restores: [{ dst: bufferAddress(work), src: bufferAddress(pristine), size }] }, keep: [work, pristine] };
   }
   const builder = contextBuilder(input.type);
-  const run = { dataIn: input.data };
+  const run = { dataIn: input.data, ...(input.attach !== undefined ? { attach: input.attach } : {}) };
   const plan = builder.plan(run);
   const ctx = Buffer.alloc(Math.max(1, plan.ctxSize));
   const packet = Buffer.alloc(Math.max(1, plan.packetSize));
@@ -128,18 +133,34 @@ interface Loaded {
   free(): void;
 }
 
-function load(program: BenchProgram, type: ProgramType | undefined, options: BenchJitOptions): Loaded {
+/** The object-API program for an object that needs one (maps, a program type), else undefined. */
+export function apiProgram(program: BenchProgram, type: ProgramType | undefined): ApiProgram | undefined {
+  if (program.kind !== 'object') return undefined;
+  const typed = type !== undefined || sectionProgramType(program.program.section).kind !== 'none';
+  if (!typed && program.obj.maps.length === 0) return undefined;
+  const object = new BpfObjectFile(program.obj, { name: program.file, ...(type ? { type: type.name } : {}) });
+  const p = object.programs.get(program.program.name);
+  if (!p) throw new RangeError(`${program.file}: no program '${program.program.name}'`);
+  return p;
+}
+
+/** The input of an object-API program: its type's context (plain: the buffer alone). */
+export function apiInput(p: ApiProgram, data: Uint8Array): BenchInput {
+  return p.type.name === 'plain' ? { data } : { data, type: p.type, ...(p.attach !== undefined ? { attach: p.attach } : {}) };
+}
+
+function load(program: BenchProgram | ApiProgram, type: ProgramType | undefined, options: BenchJitOptions): Loaded {
+  if (!('kind' in program)) {
+    // The object API compiles with its own options (native helpers, tail calls, maps) and has
+    // no blinding or atomics choice: refuse them rather than time something else than asked.
+    if (options.blind === true || options.atomics === 'llsc') {
+      throw new RangeError(`${program.object.name}: ${program.name}: --blind and --llsc are not available for programs with maps or a program type (they run through the object API)`);
+    }
+    const jit = program.jit();
+    return { jit, free: () => program.free() };
+  }
   if (program.kind === 'insns') {
     const jit = JitProgram.compile(typedInsns(program.insns, type), options);
-    return { jit, free: () => jit.free() };
-  }
-  if (type !== undefined) {
-    // Context rewriting changes pcs, which the object's data relocations point at: with a
-    // type, only objects whose program has no relocations (nothing to link) are taken.
-    if (program.program.relocations.length > 0) {
-      throw new RangeError(`${program.file}: a typed program with global data or externs needs the object API (issue 9), which is not there yet`);
-    }
-    const jit = JitProgram.compile(typedInsns(program.program.insns, type), options);
     return { jit, free: () => jit.free() };
   }
   const prog = ObjectProgram.load(program.obj, program.program, options);
@@ -151,8 +172,11 @@ function medianOf(xs: number[]): number {
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 }
 
-/** JIT-compiled program in the native loop, with its compile figures (median of `compiles`). */
-export function jitVariant(label: string, kind: VariantKind, program: BenchProgram, input: BenchInput, options: BenchJitOptions = {}, compiles = 5): Variant {
+/**
+ * JIT-compiled program in the native loop, with its compile figures (median of `compiles`).
+ * An object-API program (apiProgram) runs with its object's maps and helpers.
+ */
+export function jitVariant(label: string, kind: VariantKind, program: BenchProgram | ApiProgram, input: BenchInput, options: BenchJitOptions = {}, compiles = 5): Variant {
   const times: number[] = [];
   for (let i = 0; i < compiles; i++) {
     const t0 = performance.now();
@@ -184,8 +208,20 @@ export function nativeVariant(label: string, library: string, symbol: string, in
 }
 
 /** The reference interpreter, n runs in a JavaScript loop (it copies the input every run). */
-export function interpVariant(label: string, program: BenchProgram, input: BenchInput): Variant {
-  if (input.type !== undefined) throw new RangeError(`${program.file}: the interpreter comparison of typed programs needs the object API's test runs (issue 9), which are not there yet`);
+export function interpVariant(label: string, program: BenchProgram | ApiProgram, input: BenchInput): Variant {
+  if (!('kind' in program)) {
+    // BPF_PROG_TEST_RUN-style runs of the object API: the same maps, helpers and context.
+    return {
+      label,
+      kind: 'interp',
+      batch: (n) => {
+        const r = program.testRun({ dataIn: input.data, engine: 'interpreter', repeat: n });
+        return { ns: r.durationNs * n, r0: r.retval };
+      },
+      free: () => {},
+    };
+  }
+  if (input.type !== undefined) throw new RangeError(`${program.file}: a typed program given as instructions runs on the JIT only (give the ELF object for the interpreter)`);
   const insns = program.kind === 'insns' ? program.insns : program.program.insns;
   const link = program.kind === 'object' ? linkForInterpreter(program.obj, program.program) : undefined;
   const options = {

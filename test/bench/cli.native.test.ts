@@ -52,6 +52,25 @@ describe('a64jit bench', () => {
     }
   });
 
+  it('runs an XDP program with a map through the object API: its context built around the packet, JIT and interpreter agree', async () => {
+    // Ethernet + IPv4 + TCP to port 80: xdp_filter drops it (XDP_DROP = 1) and counts the verdict
+    const packet = '000000000000000000000000' + '0800' + '45000028000000004006' + '00000a0000010a000002' + '30390050' + '00'.repeat(16);
+    const r = await bench([join(packageRoot, 'test', 'fixtures', 'programs', 'xdp_filter.c'), '--entry', 'xdp_filter', '--mem', packet, '--interp', '--expect', '1', '--json']);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const report = JSON.parse(r.stdout) as BenchReport;
+    expect(validate(BENCH_REPORT_SCHEMA, report)).toEqual([]);
+    expect(report.programs[0]!.variants.map((v) => [v.label, v.ok, v.r0])).toEqual([
+      ['jit', true, '0x1'],
+      ['interpreter', true, '0x1'],
+    ]);
+    if (emulated) expect(report.programs[0]!.variants[0]!.insnsPerRun).toBeGreaterThan(10);
+    // the object API has no blinding: asking for it fails the row instead of timing unblinded code
+    const blind = await bench([join(packageRoot, 'test', 'fixtures', 'programs', 'xdp_filter.c'), '--entry', 'xdp_filter', '--mem', packet, '--blind']);
+    expect(blind.status).toBe(1);
+    expect(blind.stdout).toMatch(/FAIL: .*xdp_filter: --blind and --llsc are not available for programs with maps or a program type/);
+  });
+
   it('runs a suite: a wrong expected result fails its row and the exit code, the other rows pass', async () => {
     const manifest = JSON.parse(readFileSync(join(FIXTURES, 'suite.json'), 'utf8')) as { name: string; source: string; expect?: string }[];
     const wrong = manifest.map((e) => ({ ...e, source: join(FIXTURES, e.source), ...(e.name === 'popcount' ? { expect: '0x7fc' } : {}) }));
