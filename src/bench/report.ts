@@ -36,6 +36,8 @@ export interface VariantReport {
   readonly counters: Readonly<Record<string, number | null>> | null;
   readonly countersNote: string | null;
   readonly ratio: { readonly time: { readonly value: number; readonly ci95: readonly [number, number] } | null; readonly insns: number | null } | null;
+  /** the compile figures of a JIT variant (each compiles its own code: -O0, another program) */
+  readonly compile: CompileFigures | null;
 }
 
 export interface ProgramReport {
@@ -97,6 +99,7 @@ function variantReport(v: VariantResult): VariantReport {
     counters: v.counters ? v.counters.perRun : null,
     countersNote: v.counters?.note ?? null,
     ratio: v.ratio ? { time: v.ratio.time ? { value: v.ratio.time.ratio, ci95: v.ratio.time.ci95 } : null, insns: v.ratio.insns ?? null } : null,
+    compile: v.compile ?? null,
   };
 }
 
@@ -175,9 +178,9 @@ function rows(report: BenchReport): Row[] {
           ...counterNames.map((c) => (v.counters?.[c] == null ? '-' : figure(v.counters[c]!))),
           ...(report.host.emulated ? [ratioText(v.ratio, 'insns')] : []),
           ratioText(v.ratio, 'time'),
-          first && p.compile ? group(p.compile.bpfInsns) : '',
-          first && p.compile ? group(p.compile.codeBytes) : '',
-          first && p.compile ? figure(p.compile.compileMs) : '',
+          v.compile ? group(v.compile.bpfInsns) : '',
+          v.compile ? group(v.compile.codeBytes) : '',
+          v.compile ? figure(v.compile.compileMs) : '',
         ],
       });
     });

@@ -26,10 +26,22 @@ const time = {
   },
 };
 
+const compile = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['bpfInsns', 'codeBytes', 'compileMs', 'verifyMs'],
+  properties: {
+    bpfInsns: { type: 'integer', minimum: 0 },
+    codeBytes: { type: 'integer', minimum: 0 },
+    compileMs: { type: 'number', minimum: 0, description: 'median of 5 compiles, validation, verification and loading included' },
+    verifyMs: nullable({ type: 'number', minimum: 0 }),
+  },
+};
+
 const variant = {
   type: 'object',
   additionalProperties: false,
-  required: ['label', 'kind', 'ok', 'error', 'r0', 'runsPerSample', 'nsPerRun', 'runsPerSecond', 'noise', 'insnsPerRun', 'counters', 'countersNote', 'ratio'],
+  required: ['label', 'kind', 'ok', 'error', 'r0', 'runsPerSample', 'nsPerRun', 'runsPerSecond', 'noise', 'insnsPerRun', 'counters', 'countersNote', 'ratio', 'compile'],
   properties: {
     label: { type: 'string', description: "e.g. 'jit', 'interpreter', 'native clang-22 -O2', another program's name" },
     kind: { enum: ['jit', 'jit-O0', 'interp', 'native', 'program'] },
@@ -52,6 +64,7 @@ const variant = {
         insns: nullable({ type: 'number' }),
       },
     }),
+    compile: nullable({ ...compile, description: 'JIT variants: the figures of their own code' }),
   },
 };
 
@@ -67,17 +80,7 @@ const program = {
     expect: nullable(hex),
     ok: { type: 'boolean' },
     error: nullable({ type: 'string' }),
-    compile: nullable({
-      type: 'object',
-      additionalProperties: false,
-      required: ['bpfInsns', 'codeBytes', 'compileMs', 'verifyMs'],
-      properties: {
-        bpfInsns: { type: 'integer', minimum: 0 },
-        codeBytes: { type: 'integer', minimum: 0 },
-        compileMs: { type: 'number', minimum: 0 },
-        verifyMs: nullable({ type: 'number', minimum: 0 }),
-      },
-    }),
+    compile: nullable({ ...compile, description: "the first JIT variant's (also in its variant)" }),
     loop: nullable({
       type: 'object',
       additionalProperties: false,
