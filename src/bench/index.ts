@@ -22,7 +22,7 @@ import { apiInput, apiProgram, interpVariant, jitVariant, nativeVariant, type Be
 
 export { BenchCompileError, type NativeCompiler } from './compile.js';
 export { CounterSet, PMU_EVENTS, counterProblem, type PerfBackend } from './counters.js';
-export { hexBytes, seededBytes, splitmix64 } from './input.js';
+export { MAX_SEED, hexBytes, seededBytes, xorshift32 } from './input.js';
 export { measureProgram, type MeasureOptions, type ProgramMeasurement, type VariantResult } from './measure.js';
 export { formatMarkdown, formatTable, progressLine, type BenchReport, type ProgramReport, type VariantReport } from './report.js';
 export { RunLoop, runLoopCode, type LoopResult, type LoopTarget, type Restore } from './run-loop.js';

@@ -1,35 +1,36 @@
 /**
  * Benchmark inputs: the bytes a suite entry's `input` names. `{ "hex": "..." }` is the bytes
  * written out (whitespace allowed); `{ "size": N, "seed": S }` is N pseudo-random bytes: the
- * little-endian bytes of successive splitmix64 outputs (Steele, Lea & Flood, "Fast splittable
- * pseudorandom number generators", OOPSLA 2014) from state S, the last output cut to fit.
- * Anyone who needs the same bytes (a C reference, another tool) can regenerate them from this.
+ * little-endian bytes of successive xorshift32 outputs (Marsaglia, "Xorshift RNGs", J. Stat.
+ * Software 8(14), 2003: shifts 13, 17, 5) from state S (S = 0, which xorshift cannot leave, is
+ * 0x9e3779b9), the last output cut to fit. This is the generator the corpus's expected results
+ * were computed with (bench/corpus, scripts/bench-codegen.mjs); anyone who needs the same bytes
+ * (a C reference, another tool) can regenerate them from this.
  */
 
-const MASK = (1n << 64n) - 1n;
+/** The largest seed: the state is 32 bits. */
+export const MAX_SEED = 0xffff_ffff;
 
-/** The splitmix64 stream from `seed` (the first output is for state seed + golden gamma). */
-export function* splitmix64(seed: bigint): Generator<bigint, never> {
-  let state = BigInt.asUintN(64, seed);
+/** The xorshift32 stream from `seed` (the first output is one step from the seed). */
+export function* xorshift32(seed: number): Generator<number, never> {
+  let x = seed >>> 0 || 0x9e3779b9;
   for (;;) {
-    state = (state + 0x9e3779b97f4a7c15n) & MASK;
-    let z = state;
-    z = ((z ^ (z >> 30n)) * 0xbf58476d1ce4e5b9n) & MASK;
-    z = ((z ^ (z >> 27n)) * 0x94d049bb133111ebn) & MASK;
-    yield z ^ (z >> 31n);
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    yield x;
   }
 }
 
-/** `size` bytes from the splitmix64 stream of `seed`. */
-export function seededBytes(size: number, seed: bigint | number): Uint8Array {
+/** `size` bytes from the xorshift32 stream of `seed` (0..MAX_SEED). */
+export function seededBytes(size: number, seed: number): Uint8Array {
+  if (!Number.isInteger(seed) || seed < 0 || seed > MAX_SEED) throw new RangeError(`seed ${seed} is outside 0..${MAX_SEED}`);
   const out = new Uint8Array(size);
-  const view = new DataView(out.buffer);
-  const stream = splitmix64(BigInt(seed));
-  let at = 0;
-  for (; at + 8 <= size; at += 8) view.setBigUint64(at, stream.next().value, true);
-  if (at < size) {
-    const last = stream.next().value;
-    for (let i = 0; at < size; at++, i++) out[at] = Number((last >> BigInt(8 * i)) & 0xffn);
+  const stream = xorshift32(seed);
+  for (let at = 0; at < size; at += 4) {
+    const x = stream.next().value;
+    for (let k = 0; k < 4 && at + k < size; k++) out[at + k] = (x >>> (8 * k)) & 0xff;
   }
   return out;
 }

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
-import { hexBytes, seededBytes } from './input.js';
+import { MAX_SEED, hexBytes, seededBytes } from './input.js';
 
 /**
  * Benchmark suites: `suite.json` (the corpus manifest of CONTRACTS.md), or a directory holding
@@ -11,7 +11,7 @@ import { hexBytes, seededBytes } from './input.js';
  *                                 bpf -O2), or a .o / .s / .bin BPF program
  *     "entry": "bench",           the function / ELF program (default "bench")
  *     "input": { "hex": "01 02" } | { "size": 4096, "seed": 7 },  the buffer (default: none);
- *                                 seeded bytes are splitmix64's (input.ts)
+ *                                 seeded bytes are xorshift32's (input.ts)
  *     "expect": "0x1c291ca3",     R0 every run must return: "0x..." hex or decimal, as a string
  *                                 or a safe integer (default: not checked)
  *     "type": "xdp",              program type when not a plain buffer (default: plain)
@@ -89,7 +89,7 @@ function entryOf(raw: unknown, index: number, file: string, base: string): Suite
       inputText = `${input.length} bytes`;
     } else if (keys === 'seed,size' || keys === 'size') {
       if (!Number.isSafeInteger(i.size) || (i.size as number) < 0 || (i.size as number) > 64 * 1024 * 1024) fail('input.size', 'must be an integer from 0 to 67108864');
-      if (i.seed !== undefined && (!Number.isSafeInteger(i.seed) || (i.seed as number) < 0)) fail('input.seed', 'must be a non-negative integer');
+      if (i.seed !== undefined && (!Number.isSafeInteger(i.seed) || (i.seed as number) < 0 || (i.seed as number) > MAX_SEED)) fail('input.seed', `must be an integer from 0 to ${MAX_SEED} (the state is 32 bits)`);
       input = seededBytes(i.size as number, (i.seed as number | undefined) ?? 0);
       inputText = `${i.size} bytes, seed ${(i.seed as number | undefined) ?? 0}`;
     } else {

@@ -3,28 +3,29 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BenchSuiteError, hexBytes, loadSuite, parseExpected, parseSuite, seededBytes, splitmix64 } from '../../src/bench/index.js';
+import { BenchSuiteError, hexBytes, loadSuite, parseExpected, parseSuite, seededBytes, xorshift32 } from '../../src/bench/index.js';
 import { packageRoot } from '../../src/runtime/index.js';
 
 const FIXTURES = join(packageRoot, 'test', 'fixtures', 'bench');
 const HOST_CC = 'cc';
 
-describe('seeded inputs (splitmix64)', () => {
-  it('are the reference generator: the first outputs from seed 0 and 1234567', () => {
-    const first = (seed: bigint, n: number) => {
-      const g = splitmix64(seed);
+describe('seeded inputs (xorshift32)', () => {
+  it('are the reference generator: the first outputs from seed 1, and seed 0 taken as 0x9e3779b9', () => {
+    const first = (seed: number, n: number) => {
+      const g = xorshift32(seed);
       return Array.from({ length: n }, () => g.next().value);
     };
-    // The values of Vigna's splitmix64.c reference from state 0 and 1234567.
-    expect(first(0n, 3)).toEqual([0xe220a8397b1dcdafn, 0x6e789e6aa1b965f4n, 0x06c45d188009454fn]);
-    expect(first(1234567n, 2)).toEqual([6457827717110365317n, 3203168211198807973n]);
+    // Marsaglia's xorshift32 (13, 17, 5) from state 1, as his paper's generator gives it.
+    expect(first(1, 3)).toEqual([270369, 67634689, 2647435461]);
+    expect(first(0, 2)).toEqual(first(0x9e3779b9, 2));
   });
 
-  it('lay the outputs out little-endian and cut the last one', () => {
+  it('lay the outputs out little-endian, cut the last one, and refuse seeds past 32 bits', () => {
     const bytes = seededBytes(11, 0);
-    expect([...bytes.subarray(0, 8)]).toEqual([0xaf, 0xcd, 0x1d, 0x7b, 0x39, 0xa8, 0x20, 0xe2]);
-    expect([...bytes.subarray(8)]).toEqual([0xf4, 0x65, 0xb9]);
+    expect([...bytes.subarray(0, 8)]).toEqual([0x19, 0x46, 0x0c, 0x51, 0x3e, 0x55, 0x2e, 0xe0]);
+    expect([...bytes.subarray(8)]).toEqual([0x3a, 0x8f, 0xb9]);
     expect(seededBytes(0, 5)).toHaveLength(0);
+    expect(() => seededBytes(4, 2 ** 32)).toThrow('seed 4294967296 is outside 0..4294967295');
   });
 
   it("match an independent C implementation byte for byte, and the fixture suite's expected results are the C programs' own", () => {
@@ -52,7 +53,7 @@ describe('suite manifests', () => {
   it('read the fixture suite: sources resolved beside the manifest, inputs made, expects parsed', () => {
     const suite = loadSuite(join(FIXTURES, 'suite.json'));
     expect(suite.entries.map((e) => e.name)).toEqual(['fnv1a', 'crc32', 'popcount', 'checksum']);
-    expect(suite.entries[0]).toMatchObject({ source: join(FIXTURES, 'fnv1a.c'), entry: 'bench', inputText: '1024 bytes, seed 1', expect: 0x3b04918b6a611d9en });
+    expect(suite.entries[0]).toMatchObject({ source: join(FIXTURES, 'fnv1a.c'), entry: 'bench', inputText: '1024 bytes, seed 1', expect: 0x595e52025652f4n });
     expect(suite.entries[0]!.input).toEqual(seededBytes(1024, 1));
     expect(suite.entries[3]!.input).toEqual(hexBytes('45 00 00 3c 1c 46 40 00 40 06 00 00 ac 10 0a 63 ac 10 0a 0c'));
     expect(loadSuite(FIXTURES).entries).toHaveLength(4); // the directory: its suite.json
@@ -69,6 +70,7 @@ describe('suite manifests', () => {
     ['[{"name": "a", "source": "fnv1a.c", "input": {"hex": "0g"}}]', "x.json: entry 0 (a): input.hex: 'g' is not a hex digit"],
     ['[{"name": "a", "source": "fnv1a.c", "input": {"hex": "abc"}}]', 'x.json: entry 0 (a): input.hex: 3 hex digits: not whole bytes'],
     ['[{"name": "a", "source": "fnv1a.c", "input": {"size": -1, "seed": 1}}]', 'x.json: entry 0 (a): input.size: must be an integer from 0 to 67108864'],
+    ['[{"name": "a", "source": "fnv1a.c", "input": {"size": 1, "seed": 4294967296}}]', 'x.json: entry 0 (a): input.seed: must be an integer from 0 to 4294967295 (the state is 32 bits)'],
     ['[{"name": "a", "source": "fnv1a.c", "input": {"hex": "00", "size": 1}}]', 'x.json: entry 0 (a): input: has fields hex,size; give either "hex", or "size" and "seed"'],
     ['[{"name": "a", "source": "fnv1a.c", "expect": "0xzz"}]', `x.json: entry 0 (a): expect: '0xzz' is neither "0x..." hex nor decimal`],
     ['[{"name": "a", "source": "fnv1a.c", "expect": 1e300}]', 'x.json: entry 0 (a): expect: 1e+300 is not a safe integer (write large values as a "0x..." string)'],

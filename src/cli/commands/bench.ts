@@ -6,6 +6,7 @@ import {
   formatMarkdown,
   formatTable,
   loadSuite,
+  MAX_SEED,
   parseExpected,
   progressLine,
   renderChart,
@@ -39,7 +40,7 @@ One program and its input:
   --entry NAME        the ELF program / C function to run
   --mem HEX           the buffer (R1 = address, R2 = length), e.g. '01 02 03'
   --mem-file FILE     the buffer from a file
-  --size N            N pseudo-random bytes (splitmix64 of --seed, default 0)
+  --size N            N pseudo-random bytes (xorshift32 from --seed, default 0)
   --seed S
   --type TYPE         build TYPE's context around the buffer (xdp, sched_cls, ...) instead
   --expect VALUE      the R0 every run must return ("0x..." or decimal): a wrong one fails
@@ -146,6 +147,7 @@ async function targets(parsed: ParsedArgs & { input: string }, io: CliIo): Promi
   const memFile = single(parsed, '--mem-file');
   const size = positiveInt(parsed, '--size', 0);
   const seed = positiveInt(parsed, '--seed', 0) ?? 0;
+  if (seed > MAX_SEED) throw new CliUsageError(`--seed must be at most ${MAX_SEED} (the state is 32 bits), got ${seed}`);
   const data = mem !== undefined ? parseHexBytes(mem, '--mem') : memFile !== undefined ? await readInput(memFile, io, { what: '--mem-file' }) : size !== undefined ? seededBytes(size, seed) : new Uint8Array(0);
   const inputText = mem !== undefined ? `${data.length} bytes (--mem)` : memFile !== undefined ? `${data.length} bytes from ${memFile}` : size !== undefined ? `${size} bytes, seed ${seed}` : 'none';
   const expectText = single(parsed, '--expect');
