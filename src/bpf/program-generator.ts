@@ -1,6 +1,9 @@
 import type { BpfInsn } from './instruction.js';
 import { ATOMIC_IMMS_WIDE, OPCODE_TABLE, opcodeInfo, type OpcodeInfo } from './insn-kind.js';
 import { BPF_REG_FP, BPF_REG_PARAMS, BpfAluOp, BpfAtomicOp, BpfClass, BpfJmpOp, BpfMode, BpfSize, BpfSource, OP_LDDW } from './opcodes.js';
+import { mapStatement, type FuzzMapSpec } from './program-generator-maps.js';
+
+export type { FuzzMapSpec } from './program-generator-maps.js';
 
 /**
  * Random *valid* BPF programs for differential testing (issue 5): one seed gives one program
@@ -56,6 +59,11 @@ export interface GeneratorOptions {
   readonly mainStatements?: number;
   /** most subprograms (default 4) */
   readonly maxFunctions?: number;
+  /**
+   * maps the programs look up, update and delete in (program-generator-maps.ts); without
+   * them the generator draws exactly the same programs as before maps existed
+   */
+  readonly maps?: readonly FuzzMapSpec[];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -524,6 +532,7 @@ class Generator {
 
   #statement(s: State): void {
     const rng = this.rng;
+    if (this.options.maps !== undefined && this.options.maps.length > 0 && rng.chance(0.2)) return this.#mapStatement(s);
     const roll = rng.int(100);
     if (roll < 26) return this.#alu(s);
     if (roll < 34) return this.#aluSpecial(s);
@@ -541,6 +550,35 @@ class Generator {
       return;
     }
     return this.#alu(s);
+  }
+
+  /** a map helper call (program-generator-maps.ts), when R1-R5 are free and no stack argument is pending */
+  #mapStatement(s: State): void {
+    if ([1, 2, 3, 4, 5].some((r) => s.reserved.has(r)) || this.#pendingIncoming.length > 0) return this.#alu(s);
+    const rng = this.rng;
+    mapStatement(
+      {
+        rng,
+        window: this.#plan.window,
+        windowSize: WINDOW,
+        emit: (i, label) => this.#emit(i, label === undefined ? {} : { label }),
+        newLabel: () => this.#newLabel(),
+        bind: (label) => this.#bind(label),
+        accumulator: () => {
+          const r = [6, 7, 8].filter((x) => s.kinds[x]?.t === 'scalar' && !s.reserved.has(x));
+          return r.length > 0 ? rng.pick(r) : undefined;
+        },
+        scalar: () => {
+          const r = this.#scalars(s).filter((x) => x > 5);
+          return r.length > 0 ? rng.pick(r) : undefined;
+        },
+        afterCall: (r0) => {
+          for (let r = 1; r <= 5; r++) s.kinds[r] = DEAD;
+          s.kinds[0] = r0 === 'scalar' ? SCALAR : DEAD;
+        },
+      },
+      this.options.maps!,
+    );
   }
 
   #alu(s: State): void {

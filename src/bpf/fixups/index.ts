@@ -3,7 +3,7 @@ import { insnKind } from '../insn-kind.js';
 import { BpfContextError, convertContextAccess } from '../program-types/convert.js';
 import type { ProgramType } from '../program-types/model.js';
 import { hasStruct } from '../program-types/model.js';
-import { analyzeProvenance, type ProgramFacts } from '../program-types/provenance.js';
+import { analyzeProvenance, localMapAtCall, type ProgramFacts } from '../program-types/provenance.js';
 import type { ProgramInfo } from '../validate.js';
 import { validateProgram } from '../validate.js';
 import { inlineArrayLookup, type ArrayInline } from './array-lookup.js';
@@ -42,12 +42,20 @@ export interface PreparedProgram {
   readonly rewrites: { readonly contextAccesses: number; readonly ldAbs: number; readonly loops: number; readonly inlinedLookups: number };
 }
 
+const NO_FACTS: ProgramFacts = { ctxAccesses: new Map(), mapAtCall: new Map(), ldAbsWithCtx: new Set(), problems: [] };
+
 /** Rewrite `program` for `type`. Throws BpfContextError for context misuse, naming the pc. */
 export function prepareProgram(program: readonly BpfInsn[], options: PrepareOptions): PreparedProgram {
   const { type } = options;
   const info = options.info ?? validateProgram(program, { legacyPacketAccess: type.legacyPacketAccess });
   const hasCtx = hasStruct(type.context);
-  const facts = options.facts ?? analyzeProvenance(program, { context: hasCtx, info });
+  // The analysis is only needed for context accesses, LD_ABS and the maps of inlined lookups.
+  const needsFacts = hasCtx || program.some((i) => insnKind(i)?.kind === 'ld-legacy');
+  const facts =
+    options.facts ??
+    (needsFacts
+      ? analyzeProvenance(program, { context: hasCtx, info })
+      : { ...NO_FACTS, mapAtCall: options.arrayLayout !== undefined ? localMapAtCall(program, info) : NO_FACTS.mapAtCall });
   const rewritesCtx = hasStruct(type.context) && type.context.internal !== 'raw';
   if (rewritesCtx && facts.problems.length > 0) {
     const p = facts.problems[0]!;

@@ -185,7 +185,8 @@ export function analyzeProvenance(program: readonly BpfInsn[], options: Provenan
     if (v.k === 'foreign') return v;
     return v;
   };
-  let summariesChanged = true;
+  /** functions whose entry state or callees' summaries changed since they were analyzed */
+  const dirty = new Set<number>([0]);
   const enterFunction = (start: number, regs: readonly Val[], caller: State): void => {
     const s: State = { regs: new Array<Val>(11).fill(SCALAR), slots: new Map(), fpEscaped: false };
     for (let r = 1; r <= 5; r++) s.regs[r] = asCallee(regs[r]!, caller);
@@ -193,38 +194,49 @@ export function analyzeProvenance(program: readonly BpfInsn[], options: Provenan
     const old = entryStates.get(start);
     if (!old) {
       entryStates.set(start, s);
-      summariesChanged = true;
+      dirty.add(start);
       return;
     }
     const j = joinState(old, s);
     if (j.changed) {
       entryStates.set(start, j.state);
-      summariesChanged = true;
+      dirty.add(start);
     }
   };
 
   const analyzeFunction = (start: number, end: number): void => {
     const entry = entryStates.get(start);
     if (!entry) return;
+    // This function's facts are made again from its new states.
+    for (const m of [ctxAccesses, mapAtCall, problems] as Map<number, unknown>[]) for (const pc of [...m.keys()]) if (pc >= start && pc < end) m.delete(pc);
+    for (const pc of [...ldAbs]) if (pc >= start && pc < end) ldAbs.delete(pc);
     const states = new Map<number, State>([[start, cloneState(entry)]]);
-    const work = [start];
+    // Forward data flow in pc order: the lowest pending pc first, so a join point sees all
+    // its forward predecessors before it runs, and loops iterate only their own bodies.
+    const pending = new Uint8Array(end - start);
+    pending[0] = 1;
+    let cursor = start;
     let r0: Val | undefined;
     const flow = (pc: number, s: State): void => {
       if (pc < start || pc >= end) return;
       const old = states.get(pc);
-      if (!old) {
-        states.set(pc, s);
-        work.push(pc);
-        return;
-      }
-      const j = joinState(old, s);
-      if (j.changed) {
+      if (old) {
+        const j = joinState(old, s);
+        if (!j.changed) return;
         states.set(pc, j.state);
-        work.push(pc);
+      } else {
+        states.set(pc, s);
       }
+      pending[pc - start] = 1;
+      if (pc < cursor) cursor = pc;
     };
-    while (work.length > 0) {
-      const pc = work.pop()!;
+    while (cursor < end) {
+      if (pending[cursor - start] === 0) {
+        cursor++;
+        continue;
+      }
+      const pc = cursor;
+      pending[pc - start] = 0;
       const s = cloneState(states.get(pc)!);
       const insn = program[pc]!;
       const k = kinds[pc];
@@ -246,7 +258,8 @@ export function analyzeProvenance(program: readonly BpfInsn[], options: Provenan
       const nr = old === undefined ? r0 : join(old, r0);
       if (old === undefined || !same(old, nr)) {
         exitR0.set(start, nr);
-        summariesChanged = true;
+        // its callers see a new R0 after their calls (rare: re-analyze every function)
+        for (const f of info.functions) if (entryStates.has(f.start)) dirty.add(f.start);
       }
     }
   };
@@ -471,15 +484,12 @@ export function analyzeProvenance(program: readonly BpfInsn[], options: Provenan
 
   // Interprocedural fixpoint: functions are re-analyzed until entry states and return
   // values stop changing (finite lattice: offsets that disagree become "+ ?").
-  for (let round = 0; summariesChanged; round++) {
-    if (round > 10_000) throw new Error('provenance analysis did not converge');
-    summariesChanged = false;
-    // Facts come from the last round, the one whose states are the fixpoint.
-    ctxAccesses.clear();
-    mapAtCall.clear();
-    ldAbs.clear();
-    problems.clear();
-    for (const f of info.functions) analyzeFunction(f.start, f.end);
+  for (let rounds = 0; dirty.size > 0; rounds++) {
+    if (rounds > 100_000) throw new Error('provenance analysis did not converge');
+    const start = Math.min(...dirty);
+    dirty.delete(start);
+    const f = funcAt.get(start);
+    if (f) analyzeFunction(f.start, f.end);
   }
 
   const maps = new Map<number, number>();
@@ -490,4 +500,54 @@ export function analyzeProvenance(program: readonly BpfInsn[], options: Provenan
     ldAbsWithCtx: ldAbs,
     problems: [...problems].sort((a, b) => a[0] - b[0]).map(([pc, reason]) => ({ pc, reason })),
   };
+}
+
+/**
+ * The maps of helper calls found locally (no context to track): the call's R1 is the map of
+ * an LDDW src 1 in the same basic block with no other write of R1 in between. Sound (no jump
+ * lands between them) and cheap; a map reaching the call some other way is simply not known
+ * (the helper is then called, not inlined).
+ */
+export function localMapAtCall(program: readonly BpfInsn[], info: ProgramInfo): Map<number, number> {
+  const targets = new Set<number>(info.functions.map((f) => f.start));
+  program.forEach((insn, pc) => {
+    const k = info.lddwTails.has(pc) ? undefined : insnKind(insn);
+    if (k?.kind === 'ja' || k?.kind === 'jcond') targets.add(jumpTarget(insn, pc));
+  });
+  const out = new Map<number, number>();
+  let map: number | undefined;
+  for (let pc = 0; pc < program.length; pc++) {
+    if (targets.has(pc)) map = undefined;
+    if (info.lddwTails.has(pc)) continue;
+    const insn = program[pc]!;
+    const k = insnKind(insn);
+    if (k?.kind === 'call-helper') {
+      if (map !== undefined) out.set(pc, map);
+      map = undefined;
+      continue;
+    }
+    if (k?.kind === 'lddw' && insn.dst === 1) map = k.pseudo === BpfPseudo.MAP_FD ? insn.imm : undefined;
+    else if (writesRegister(insn, k, 1)) map = undefined;
+    if (k?.kind === 'ja' || k?.kind === 'exit' || k?.kind === 'call-local' || k?.kind === 'callx' || k?.kind === 'call-native') map = undefined;
+  }
+  return out;
+}
+
+function writesRegister(insn: BpfInsn, k: InsnKind | undefined, reg: number): boolean {
+  if (k === undefined) return true;
+  switch (k.kind) {
+    case 'alu':
+    case 'neg':
+    case 'end':
+    case 'load':
+    case 'load-acquire':
+    case 'lddw':
+      return insn.dst === reg;
+    case 'atomic':
+      return k.fetch && (k.op === 0xf0 ? reg === 0 : insn.src === reg);
+    case 'ld-legacy':
+      return reg <= 5;
+    default:
+      return false;
+  }
 }

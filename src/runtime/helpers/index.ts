@@ -39,8 +39,19 @@ function nativeName(proto: HelperProto, type: ProgramType): string {
   return proto.name;
 }
 
-/** Native helper addresses by id for programs of `type` (the ids the type may call). */
+const byType = new Map<string, ReadonlyMap<number, bigint>>();
+
+/** Native helper addresses by id for programs of `type` (the ids the type may call); a fresh copy. */
 export function nativeHelpers(type: ProgramType): Map<number, bigint> {
+  let known = byType.get(type.name);
+  if (!known) {
+    known = bindNative(type);
+    byType.set(type.name, known);
+  }
+  return new Map(known);
+}
+
+function bindNative(type: ProgramType): Map<number, bigint> {
   const t = nativeTable();
   const out = new Map<number, bigint>();
   for (const id of type.helpers) {
