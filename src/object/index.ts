@@ -6,7 +6,7 @@
  *
  * A room of its own: it may import src/bpf, src/runtime and src/jit.
  */
-export { openObject, BpfObjectFile, type OpenOptions } from './object.js';
+export { openObject, objectFromInstructions, BpfObjectFile, type OpenOptions } from './object.js';
 export { ObjectProgram, type Engine, type TestRunOptions, type TestRunResult } from './program.js';
 export { DataSection } from './data.js';
 export { TypedMap } from './typed-map.js';

@@ -13,13 +13,15 @@ import {
   withLibbpfDefaults,
   type BpfMapDef,
   type BpfObject,
+  type BpfInsn,
   type BpfProgram,
   type HelperFn,
   type MapDescription,
   type PlacedImage,
   type ProgramType,
 } from '../bpf/index.js';
-import { bufferAddress } from '../runtime/index.js';
+import type { JitOptions } from '../jit/index.js';
+import { bufferAddress, type NativeLibrary } from '../runtime/index.js';
 import { ArrayMap, MapOfMaps, ProgArrayMap, createMap, defaultCpuCount, indexKey, type BpfMap } from '../runtime/maps/index.js';
 import { DataSection } from './data.js';
 import { ObjectProgram } from './program.js';
@@ -50,6 +52,10 @@ export interface OpenOptions {
   readonly perfCapacity?: number;
   /** the name shown in messages (default: the file name) */
   readonly name?: string;
+  /** shared libraries (arm64) searched in order for the programs' extern functions (JIT only) */
+  readonly libraries?: readonly NativeLibrary[];
+  /** JIT code generation: LSE or LL/SC atomics, constant blinding */
+  readonly jit?: Pick<JitOptions, 'atomics' | 'blind'>;
 }
 
 export class BpfObjectFile {
@@ -255,6 +261,23 @@ export class BpfObjectFile {
       throw new BpfLoadError(`program '${program.name}' pc ${pc}: ${helperName(insn.imm)}#${insn.imm} is not available to ${type.name} programs`, program.section, 0);
     });
   }
+}
+
+/**
+ * Bare instructions (assembly, bytecode, a bpf_conformance test) as a one-program object whose
+ * section names its type (`section`: a type or section name, default none: a plain buffer).
+ */
+export function objectFromInstructions(insns: readonly BpfInsn[], options: OpenOptions & { readonly section?: string } = {}): BpfObjectFile {
+  const section = options.section ?? '.text';
+  const parsed: BpfObject = {
+    programs: [{ name: 'prog', section, insns, layout: [{ name: 'prog', section, pc: 0, slots: insns.length }], relocations: [] }],
+    functions: [{ name: 'prog', section, offset: 0, size: insns.length * 8, global: true }],
+    data: [],
+    maps: [],
+    externs: [],
+    dataRelocations: [],
+  };
+  return new BpfObjectFile(parsed, options);
 }
 
 /** Open a clang-built BPF object (a path or its bytes). Nothing native is created until load(). */

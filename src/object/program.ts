@@ -1,6 +1,7 @@
 import {
   BpfLinkError,
   BpfPseudo,
+  bindExterns,
   Memory,
   hasStruct,
   interpret,
@@ -14,7 +15,7 @@ import {
   type PreparedProgram,
   type ProgramType,
 } from '../bpf/index.js';
-import { JitProgram } from '../jit/index.js';
+import { DEFAULT_EXTERN_ARITY, JitProgram, type NativeTarget } from '../jit/index.js';
 import { ContextSnapshot, bufferAddress, contextBuilder, drainPrintk, interpreterHelpers, nativeHelpers, setPrandomSeed, setRunCpu, type BuiltContext, type ContextTarget, type RunInput } from '../runtime/index.js';
 import { ArrayMap, PerfEventArrayMap, ProgArrayMap, RingbufMap, type BpfMap, type TailCallTarget } from '../runtime/maps/index.js';
 import { MAX_CALL_FRAMES, STACK_SIZE } from '../bpf/index.js';
@@ -89,9 +90,6 @@ export class ObjectProgram {
     if (this.#prepared) return this.#prepared;
     this.object.load();
     const extra = new Set(this.object.options.helpers?.keys() ?? []);
-    for (const r of this.source.relocations) {
-      if (r.kind === 'extern-call') throw new BpfLinkError(`program '${this.name}': extern function '${r.symbol}' has no implementation (externs are not supported by the object API yet)`, r.pc);
-    }
     // A helper the type may not call gets a clear message before anything else.
     const helperIds = new Set([...this.type.helpers, ...extra]);
     for (let pc = 0; pc < this.source.insns.length; pc++) {
@@ -140,9 +138,23 @@ export class ObjectProgram {
     const user = this.object.options.helpers ?? new Map<number, HelperFn>();
     const natives = nativeHelpers(this.type);
     for (const id of user.keys()) natives.delete(id);
+    const libraries = this.object.options.libraries ?? [];
+    const externs = bindExterns<NativeTarget>(
+      this.source,
+      (name) => {
+        for (const lib of libraries) {
+          const address = lib.symbolAddress(name);
+          if (address !== undefined) return { name, address, arity: DEFAULT_EXTERN_ARITY };
+        }
+        return undefined;
+      },
+      libraries.length > 0 ? `not found in ${libraries.map((l) => l.path).join(', ')}` : 'no native library was given',
+    );
     this.#jit = JitProgram.compile(prepared.insns, {
+      ...this.object.options.jit,
       helpers: user,
       nativeHelpers: natives,
+      natives: externs,
       tailCalls: this.object.tailCalls,
       resolvePseudo: (p, imm, next, pc) => this.resolvePseudo(p, imm, next, pc),
     });
@@ -209,6 +221,8 @@ export class ObjectProgram {
   }
 
   private interpretOnce(insns: readonly BpfInsn[], run: Run): bigint {
+    const ext = this.source.relocations.find((r) => r.kind === 'extern-call');
+    if (ext) throw new BpfLinkError(`program '${this.name}' calls the extern function '${ext.symbol}', which only the JIT can call (a native library)`, ext.pc);
     const memory = new Memory();
     for (const r of run.regions) memory.addRegion(r.name, r.bytes, { base: r.base, writable: r.writable });
     const maps = new Map<bigint, BpfMap>();

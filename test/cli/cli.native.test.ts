@@ -59,7 +59,7 @@ describe.skipIf(!haveTool(CLANG))('a64jit run on clang-compiled objects', () => 
       'typedef unsigned long long u64;\n' +
         'extern u64 mix(u64, u64, u64) __attribute__((section(".ksyms")));\n' +
         'extern u64 twice(u64) __attribute__((section(".ksyms")));\n' +
-        '__attribute__((section("tc"), used)) u64 use(unsigned char *ctx) {\n' +
+        '__attribute__((section("prog"), used)) u64 use(unsigned char *ctx) {\n' +
         '  u64 h = 7;\n  for (int i = 0; i < 4; i++) h = mix(h, ctx[i], twice(i));\n  return h;\n}\n',
     );
     const M = (1n << 64n) - 1n;

@@ -49,19 +49,19 @@ describe('a64jit run --interp', () => {
     expect(none.stderr).toMatch(/^a64jit run: .*globals\.o: no function named 'nope' \(at file offset 0x0\)\n$/);
   });
 
-  it.skipIf(!haveTool(CLANG))('refuses maps and unbound externs clearly, naming the pc', async () => {
+  it.skipIf(!haveTool(CLANG))('refuses a bad map definition and externs the interpreter cannot call, naming them', async () => {
     const maps = compileBpf(
       dir,
       'maps',
-      'struct { int x; } m __attribute__((section("maps"), used));\n__attribute__((section("tc"), used)) long f(void *c) { return (long)&m; }\n',
+      'struct { int x; } m __attribute__((section("maps"), used));\n__attribute__((section("prog"), used)) long f(void *c) { return (long)&m; }\n',
     );
     const r = await cli(['run', '--interp', maps]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^a64jit run: .*maps\.o: pc 0: map 'm': maps are not supported yet\n$/);
-    const ext = compileBpf(dir, 'ext', 'extern unsigned long long twice(unsigned long long) __attribute__((section(".ksyms")));\n__attribute__((section("tc"), used)) unsigned long long f(void *c) { return twice(21); }\n');
+    expect(r.stderr).toMatch(/^a64jit run: .*maps\.o: map 'm': unknown map type 0\n$/);
+    const ext = compileBpf(dir, 'ext', 'extern unsigned long long twice(unsigned long long) __attribute__((section(".ksyms")));\n__attribute__((section("prog"), used)) unsigned long long f(void *c) { return twice(21); }\n');
     const e = await cli(['run', '--interp', ext]);
     expect(e.code).toBe(1);
-    expect(e.stderr).toMatch(/unresolved extern function 'twice' \(called at pc \d+\)/);
+    expect(e.stderr).toMatch(/pc \d+: program 'f' calls the extern function 'twice', which only the JIT can call/);
   });
 });
 
@@ -192,7 +192,7 @@ describe('a64jit disasm --arm64 (pure compiler, any host)', () => {
     const obj = compileBpf(dir, 'listing', GLOBALS_C);
     const r = await cli(['disasm', '--arm64', obj]);
     expect(r.code).toBe(0);
-    expect(r.stdout.split('\n')[0]).toBe('# tc:mix_names');
+    expect(r.stdout.split('\n')[0]).toBe('# prog:mix_names');
     expect(r.stdout).toMatch(/<func#0 \(entry\)/);
   });
 });

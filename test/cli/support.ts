@@ -89,7 +89,7 @@ typedef unsigned long long u64;
 static const char *const names[] = {"zero", "one", "two", "three"};
 u64 counter = 5;
 static const unsigned int weights[] = {3, 5, 7, 11};
-__attribute__((section("tc"), used)) u64 mix_names(void *ctx) {
+__attribute__((section("prog"), used)) u64 mix_names(void *ctx) {
   u64 s = counter;
   for (int i = 0; i < 4; i++) {
     const char *p = names[i];

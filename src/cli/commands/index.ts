@@ -8,6 +8,7 @@ import { disasmCommand } from './disasm.js';
 import { nodeCommand } from './node.js';
 import { runCommand } from './run.js';
 import { setupCommand } from './setup.js';
+import { showCommand } from './show.js';
 
 /** Every sub-command, in the order `a64jit --help` lists them. Add one line per command. */
 export const commands: readonly CliCommand[] = [
@@ -20,4 +21,5 @@ export const commands: readonly CliCommand[] = [
   nodeCommand,
   runCommand,
   setupCommand,
+  showCommand,
 ];
