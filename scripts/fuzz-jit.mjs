@@ -3,8 +3,11 @@
 // 1,000,000) from a start seed, each compiled by the JIT and run natively on arm64 (under
 // qemu-aarch64 on other hosts), each compared with the interpreter: R0 and the whole buffer.
 //
-//   node scripts/fuzz-jit.mjs [--count N] [--start S] [--workers W] [--verbose]
+//   node scripts/fuzz-jit.mjs [--count N] [--start S] [--workers W] [--verbose] [--maps]
 //                             [--progress SECONDS] [--max-reports N] [--no-compile]
+//
+// --maps (npm run fuzz:maps): programs that also look up, update and delete in an array and a
+// hash map (src/jit/fuzz/maps.ts); the final contents of both maps must agree too.
 //
 // One arm64 Node process per worker (default: one per core) takes every W-th seed. Workers
 // report each program on their stdout, so a crash or a hang in JIT code pins the exact seed;
@@ -19,7 +22,7 @@ import { pathToFileURL } from 'node:url';
 import { arm64NodeCommand, emulationProblems, ensureOverlay, nativeArm64, root } from './arm64-env.mjs';
 
 function parseArgs(argv) {
-  const o = { count: 1_000_000, start: 0, workers: availableParallelism(), verbose: false, progress: 30, maxReports: 20, compile: true, worker: false, stride: 1, hang: 600 };
+  const o = { count: 1_000_000, start: 0, workers: availableParallelism(), verbose: false, progress: 30, maxReports: 20, compile: true, worker: false, stride: 1, hang: 600, maps: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = () => {
@@ -35,6 +38,7 @@ function parseArgs(argv) {
     else if (a === '--hang-timeout') o.hang = num();
     else if (a === '--stride') o.stride = Math.max(1, num());
     else if (a === '--verbose') o.verbose = true;
+    else if (a === '--maps') o.maps = true;
     else if (a === '--no-compile') o.compile = false;
     else if (a === '--worker') o.worker = true;
     else throw new Error(`unknown argument ${a} (see the header of scripts/fuzz-jit.mjs)`);
@@ -50,8 +54,12 @@ async function worker(o) {
   const { runFuzzCase, programText } = await import(dist('jit/fuzz/differential.js'));
   const { jitExecutor } = await import(dist('jit/fuzz/jit-executor.js'));
   const { generateProgram } = await import(dist('bpf/program-generator.js'));
+  const { runMapFuzzCase } = await import(dist('jit/fuzz/maps.js'));
+  const { FUZZ_MAP_PROGRAMS } = await import(dist('jit/fuzz/maps.js'));
   const executor = jitExecutor();
   const forms = new Set();
+  let mapCalls = 0;
+  let inlined = 0;
   let slots = 0;
   let executed = 0;
   const say = (line) => writeSync(1, `${line}\n`);
@@ -59,16 +67,21 @@ async function worker(o) {
   const crashSeed = process.env.A64JIT_FUZZ_SELFTEST_CRASH_SEED;
   for (let seed = o.start, n = 0; n < o.count; seed += o.stride, n++) {
     if (crashSeed !== undefined && Number(crashSeed) === seed) process.kill(process.pid, 'SIGSEGV');
-    const r = runFuzzCase(seed, executor, { forms });
-    slots += r.slots;
-    executed += r.executed;
+    const r = o.maps ? runMapFuzzCase(seed) : runFuzzCase(seed, executor, { forms });
+    if (o.maps) {
+      mapCalls += r.helperCalls;
+      inlined += r.inlined;
+    } else {
+      slots += r.slots;
+      executed += r.executed;
+    }
     if (r.ok && o.verbose) {
-      say(`#fuzz-jit: seed ${seed}: JIT and interpreter agree (${r.slots} slots, ${r.executed} instructions executed)`);
-      for (const line of programText(generateProgram(seed).insns).split('\n')) say(`#${line}`);
+      say(`#fuzz-jit: seed ${seed}: JIT and interpreter agree${o.maps ? ` (${r.helperCalls} map helper calls, ${r.inlined} inlined lookups)` : ` (${r.slots} slots, ${r.executed} instructions executed)`}`);
+      for (const line of programText(generateProgram(seed, o.maps ? FUZZ_MAP_PROGRAMS : {}).insns).split('\n')) say(`#${line}`);
     }
     say(r.ok ? '+' : `!${JSON.stringify({ seed, report: r.report })}`);
   }
-  say(`=${JSON.stringify({ slots, executed, forms: [...forms] })}`);
+  say(`=${JSON.stringify({ slots, executed, forms: [...forms], mapCalls, inlined })}`);
 }
 
 // --- coordinator: runs on any host ---------------------------------------------------------------
@@ -104,12 +117,14 @@ async function coordinate(o) {
   const forms = new Set();
   let slots = 0;
   let executed = 0;
+  let mapCalls = 0;
+  let inlined = 0;
   let reported = 0;
 
   const report = (seed, text) => {
     failures.push(seed);
     if (reported++ < o.maxReports) log(`\n${text}\n`);
-    else log(`fuzz-jit: seed ${seed} failed (report suppressed after ${o.maxReports}; rerun it with --start ${seed} --count 1 --verbose)`);
+    else log(`fuzz-jit: seed ${seed} failed (report suppressed after ${o.maxReports}; rerun it with --start ${seed} --count 1 --verbose${o.maps ? " --maps" : ""})`);
   };
 
   /** Run seeds first, first+stride, ... (count of them) in one worker; restart after a crash. */
@@ -120,7 +135,7 @@ async function coordinate(o) {
       let remaining = count;
       let buffered = '';
       let lastOutput = Date.now();
-      const child = spawn(node.command, [...node.args, join(root, 'scripts', 'fuzz-jit.mjs'), '--worker', '--start', String(first), '--count', String(count), '--stride', String(workers), ...(o.verbose ? ['--verbose'] : [])], {
+      const child = spawn(node.command, [...node.args, join(root, 'scripts', 'fuzz-jit.mjs'), '--worker', '--start', String(first), '--count', String(count), '--stride', String(workers), ...(o.verbose ? ['--verbose'] : []), ...(o.maps ? ['--maps'] : [])], {
         cwd: root,
         env,
         stdio: ['ignore', 'pipe', 'inherit'],
@@ -152,6 +167,8 @@ async function coordinate(o) {
             const stats = JSON.parse(line.slice(1));
             slots += stats.slots;
             executed += stats.executed;
+            mapCalls += stats.mapCalls;
+            inlined += stats.inlined;
             for (const f of stats.forms) forms.add(f);
           } else if (line.startsWith('#')) {
             log(line.slice(1));
@@ -169,7 +186,7 @@ async function coordinate(o) {
         }
         if (remaining > 0) {
           // the program at `next` took the worker down (or hung): that is a failure of its own
-          report(next, `fuzz-jit: seed ${next}: the worker ${signal ? `was killed by ${signal}` : `exited with code ${code}`} while running it (a crash or hang in JIT code?)\nreproduce: npm run fuzz:jit -- --start ${next} --count 1 --verbose`);
+          report(next, `fuzz-jit: seed ${next}: the worker ${signal ? `was killed by ${signal}` : `exited with code ${code}`} while running it (a crash or hang in JIT code?)\nreproduce: npm run fuzz:jit -- --start ${next} --count 1 --verbose${o.maps ? " --maps" : ""}`);
           done++;
           resolve(remaining > 1 ? runWorker(next + workers, remaining - 1) : undefined);
         } else resolve(undefined);
@@ -194,9 +211,10 @@ async function coordinate(o) {
   const { generatorForms } = await import(dist('bpf/program-generator.js'));
   const expected = generatorForms();
   const covered = expected.filter((f) => forms.has(f)).length;
-  log(`fuzz-jit: forms covered ${covered}/${expected.length}; average ${(slots / Math.max(done, 1)).toFixed(0)} slots and ${(executed / Math.max(done, 1)).toFixed(0)} executed instructions per program; ${(done / Math.max(seconds, 1)).toFixed(1)} programs/s`);
+  if (o.maps) log(`fuzz-jit: ${mapCalls} map helper call sites, ${inlined} inlined array lookups; ${(done / Math.max(seconds, 1)).toFixed(1)} programs/s`);
+  else log(`fuzz-jit: forms covered ${covered}/${expected.length}; average ${(slots / Math.max(done, 1)).toFixed(0)} slots and ${(executed / Math.max(done, 1)).toFixed(0)} executed instructions per program; ${(done / Math.max(seconds, 1)).toFixed(1)} programs/s`);
   if (failures.length > 0) log(`fuzz-jit: failing seeds: ${failures.sort((a, b) => a - b).join(', ')}`);
-  log(`fuzz-jit: ${done} programs, ${failures.length} mismatches (seeds ${o.start}..${last}, ${where}, ${seconds} s)`);
+  log(`fuzz-jit: ${done} programs${o.maps ? ' with maps' : ''}, ${failures.length} mismatches (seeds ${o.start}..${last}, ${where}, ${seconds} s)`);
   return failures.length === 0 && done === o.count ? 0 : 1;
 }
 

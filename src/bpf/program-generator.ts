@@ -64,6 +64,8 @@ export interface GeneratorOptions {
    * them the generator draws exactly the same programs as before maps existed
    */
   readonly maps?: readonly FuzzMapSpec[];
+  /** the share of statements that are map statements, when `maps` are given (default 0.2) */
+  readonly mapStatementRate?: number;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -532,7 +534,7 @@ class Generator {
 
   #statement(s: State): void {
     const rng = this.rng;
-    if (this.options.maps !== undefined && this.options.maps.length > 0 && rng.chance(0.2)) return this.#mapStatement(s);
+    if (this.options.maps !== undefined && this.options.maps.length > 0 && rng.chance(this.options.mapStatementRate ?? 0.2)) return this.#mapStatement(s);
     const roll = rng.int(100);
     if (roll < 26) return this.#alu(s);
     if (roll < 34) return this.#aluSpecial(s);

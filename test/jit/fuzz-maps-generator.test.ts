@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { generateProgram } from '../../src/bpf/program-generator.js';
 import { encodeProgram, validateProgram } from '../../src/bpf/index.js';
-import { FUZZ_MAPS } from '../../src/jit/fuzz/maps.js';
+import { FUZZ_MAP_PROGRAMS } from '../../src/jit/fuzz/maps.js';
 
 /**
  * The generator's map statements: programs stay valid, use the three map helpers, and the
@@ -13,7 +13,7 @@ describe('fuzz generator with maps', () => {
   it('valid programs that call map_lookup_elem, map_update_elem and map_delete_elem', () => {
     const calls = new Map<number, number>();
     for (let seed = 0; seed < 400; seed++) {
-      const p = generateProgram(seed, { maps: FUZZ_MAPS });
+      const p = generateProgram(seed, FUZZ_MAP_PROGRAMS);
       validateProgram(p.insns, { helpers: new Set([1, 2, 3]) });
       for (const i of p.insns) if (i.code === 0x85 && i.src === 0) calls.set(i.imm, (calls.get(i.imm) ?? 0) + 1);
     }

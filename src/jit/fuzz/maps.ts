@@ -1,5 +1,5 @@
 import { BpfPseudo, MapType, Memory, interpret, prepareProgram, programType, type BpfInsn, type MapDescription } from '../../bpf/index.js';
-import { FUZZ_MEM_SIZE, generateProgram, type FuzzMapSpec, type GeneratedProgram } from '../../bpf/program-generator.js';
+import { FUZZ_MEM_SIZE, generateProgram, type FuzzMapSpec, type GeneratedProgram, type GeneratorOptions } from '../../bpf/program-generator.js';
 import { bufferAddress, interpreterHelpers, nativeHelpers } from '../../runtime/index.js';
 import { ArrayMap, createMap, type BpfMap } from '../../runtime/maps/index.js';
 import { JitProgram } from '../program.js';
@@ -16,6 +16,13 @@ export const FUZZ_MAPS: readonly FuzzMapSpec[] = [
   { kind: 'array', maxEntries: 8, valueSize: 16 },
   { kind: 'hash', maxEntries: 6, valueSize: 8 },
 ];
+
+/**
+ * The generator's options for map programs: smaller programs than the plain fuzzer's (whose
+ * 20,000 CI programs already cover every instruction form) with more map statements, so a
+ * case costs about half as much to compile under qemu and still makes ~10 map helper calls.
+ */
+export const FUZZ_MAP_PROGRAMS: GeneratorOptions = { maps: FUZZ_MAPS, mainStatements: 12, maxFunctions: 2, mapStatementRate: 0.35 };
 
 const descriptions = (specs: readonly FuzzMapSpec[]): MapDescription[] =>
   specs.map((m, i) => ({ name: `m${i}`, type: m.kind === 'array' ? MapType.ARRAY : MapType.HASH, keySize: 4, valueSize: m.valueSize, maxEntries: m.maxEntries, flags: 0 }));
@@ -42,7 +49,7 @@ function freshMaps(): { jit: BpfMap[]; interp: BpfMap[] } {
 }
 
 export function runMapFuzzCase(seed: number): MapFuzzResult {
-  const program = generateProgram(seed, { maps: FUZZ_MAPS });
+  const program = generateProgram(seed, FUZZ_MAP_PROGRAMS);
   const type = programType('plain');
   const inline = seed % 2 === 0;
   const helperCalls = program.insns.filter((i) => i.code === 0x85 && i.src === 0).length;
