@@ -109,7 +109,7 @@ describe('a64jit show', () => {
     const j = JSON.parse((await cli(['show', '--json', obj('tracer')])).stdout);
     expect(j.programs.map((p: { name: string; type: string }) => `${p.name}:${p.type}`)).toEqual(['trace_enter:tracepoint', 'trace_exit:tracepoint']);
     expect(j.maps.find((m: { name: string }) => m.name === 'events')).toMatchObject({ type: 'ringbuf', max_entries: 262144 });
-    expect(j.maps.find((m: { name: string }) => m.name === '.rodata').variables.map((v: { name: string }) => v.name).sort()).toEqual(['targ_tgid', 'with_perf']);
+    expect(j.maps.find((m: { name: string }) => m.name === '.rodata').variables.map((v: { name: string }) => v.name).sort()).toEqual(['slow_ns', 'targ_tgid', 'with_perf']);
     const unsupported = compileBpfSource('__attribute__((section("sk_msg"), used)) int f(void *c) { return 0; }\n', { name: 'skmsg' });
     writeFileSync(join(dir, 'skmsg.o'), unsupported);
     const u = await cli(['show', join(dir, 'skmsg.o')]);

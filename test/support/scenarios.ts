@@ -282,6 +282,8 @@ export const SCENARIOS: readonly Scenario[] = [
     preload: (obj) => {
       obj.rodata!.set('targ_tgid', process.pid);
       obj.rodata!.set('with_perf', 1);
+      // an hour: never reached, even by a loaded machine under qemu (the default 1 s was)
+      obj.rodata!.set('slow_ns', 3_600_000_000_000n);
     },
     steps: [
       { program: 'trace_enter', input: { ctxIn: sysEnter(fileName('/etc/passwd'), 0x42) } },
