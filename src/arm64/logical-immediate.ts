@@ -50,6 +50,21 @@ export function toUnsigned(value: bigint | number, width: RegWidth): bigint | nu
  */
 export function encodeLogicalImmediate(value: bigint | number, width: RegWidth): LogicalImmFields | null {
   const u = toUnsigned(value, width);
+  if (u === null) return null;
+  // cached: the JIT asks about the same few masks over and over
+  const cache = width === 64 ? ENCODED64 : ENCODED32;
+  const hit = cache.get(u);
+  if (hit !== undefined) return hit;
+  if (cache.size >= 4096) cache.clear();
+  const fields = encodeUncached(u, width);
+  cache.set(u, fields);
+  return fields;
+}
+
+const ENCODED64 = new Map<bigint, LogicalImmFields | null>();
+const ENCODED32 = new Map<bigint, LogicalImmFields | null>();
+
+function encodeUncached(u: bigint | null, width: RegWidth): LogicalImmFields | null {
   if (u === null || u === 0n || u === mask(width)) return null;
   // Find the smallest element size the value is periodic in.
   let e: number = width;

@@ -12,7 +12,7 @@ import { orrImm, movk, movn, movz } from './data-processing.js';
 import { A64EncodeError } from './errors.js';
 import { allLogicalImmediates, isLogicalImmediate, toUnsigned } from './logical-immediate.js';
 import { gp } from './operands.js';
-import { WZR, XZR, withWidth, type GpReg, type RegWidth } from './registers.js';
+import { WZR, X0, XZR, withWidth, type GpReg, type RegWidth } from './registers.js';
 
 function halfwords(u: bigint, width: RegWidth): number[] {
   const hs: number[] = [];
@@ -118,5 +118,19 @@ export function materialize(rd: GpReg, value: bigint | number, width: RegWidth =
     throw new A64EncodeError('mov', 'imm', `${value} is not a safe integer; pass a bigint`);
   const u = toUnsigned(value, width);
   if (u === null) throw new A64EncodeError('mov', 'imm', `#${String(value)} does not fit in ${width} bits`);
-  return shortest(width, withWidth(rd, width), u);
+  // The search is costly and JIT code repeats its constants: sequences are cached for x0 and
+  // re-targeted, since every word of them (MOVZ/MOVN/MOVK, ORR Rd, ZR, #imm) has Rd in bits 4:0.
+  const cache = width === 64 ? CACHE64 : CACHE32;
+  let seq = cache.get(u);
+  if (seq === undefined) {
+    if (cache.size >= CACHE_LIMIT) cache.clear();
+    seq = shortest(width, withWidth(X0, width), u);
+    cache.set(u, seq);
+  }
+  const r = rd.num;
+  return seq.map((w) => ((w & ~31) | r) >>> 0);
 }
+
+const CACHE_LIMIT = 4096;
+const CACHE64 = new Map<bigint, number[]>();
+const CACHE32 = new Map<bigint, number[]>();

@@ -448,7 +448,8 @@ function sizeOf(code: number): 1 | 2 | 4 | 8 {
  * zero as required (INT_MIN / -1 wraps back to INT_MIN through the mask); MOV with off 8/16/32
  * is MOVSX, sign-extending the low `off` bits of src.
  */
-function alu(width: 32 | 64, op: number, a: bigint, b: bigint, off: number): bigint {
+/** ALU result (RFC 9669 4.1) of op on a and b, already truncated to `width`; shared with the JIT's constant folding. */
+export function alu(width: 32 | 64, op: number, a: bigint, b: bigint, off: number): bigint {
   const wrap = width === 64 ? U64 : U32;
   const count = width === 64 ? 63n : 31n;
   switch (op) {
@@ -494,7 +495,7 @@ export function byteOrder(value: bigint, bits: number, order: 'le' | 'be' | 'swa
 }
 
 /** RFC 9669 section 4.3 conditions; a and b already truncated to `width` bits. */
-function condition(op: number, a: bigint, b: bigint, width: 32 | 64): boolean {
+export function condition(op: number, a: bigint, b: bigint, width: 32 | 64): boolean {
   switch (op) {
     case BpfJmpOp.JEQ:
       return a === b;

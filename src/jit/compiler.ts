@@ -38,6 +38,7 @@ import { JitCompileError } from './errors.js';
 import { frameLayout, programNeeds, type FrameLayout } from './frame.js';
 import { emitTailCall } from './emit-tailcall.js';
 import { CTX, ENTRY_FP, TAIL_CALL_COUNT, a64 } from './registers.js';
+import { OptUnsupported, compileOptimized, type OptimizeOptions, type PassCounts } from './opt/index.js';
 
 /** bpf_tail_call (helper-protos.ts): inline code in programs compiled for tail calls. */
 const TAIL_CALL_HELPER_ID = 12;
@@ -57,6 +58,11 @@ export interface CompileOptions {
   readonly info?: ProgramInfo;
   /** compile for tail calls: uniform frames, inline bpf_tail_call, a tail-call entry (frame.ts) */
   readonly tailCalls?: boolean;
+  /**
+   * The optimization tier (src/jit/opt): on by default; false compiles 1:1 (`-O0`). Options
+   * switch single passes off or tell it about reserved registers and checked memory.
+   */
+  readonly optimize?: boolean | OptimizeOptions;
 }
 
 /** Machine code with where it came from, for listings, fault reports and instruction counts. */
@@ -85,6 +91,8 @@ export interface CompiledProgram {
   readonly slotNotes?: readonly (string | undefined)[];
   /** programs compiled for tail calls: code offset where a bpf_tail_call enters this program */
   readonly tailCallEntry?: number;
+  /** present when the optimization tier compiled the program: how often each pass fired */
+  readonly optimizer?: PassCounts;
 }
 
 /** `origins` value of instruction words that no BPF slot produced (prologues, epilogues, stubs). */
@@ -121,6 +129,14 @@ interface PendingBranch {
  */
 export function compileProgram(program: readonly BpfInsn[], options: CompileOptions): CompiledProgram {
   const info = options.info ?? validateProgram(program);
+  if (options.optimize !== false) {
+    try {
+      return compileOptimized(program, info, options, typeof options.optimize === 'object' ? options.optimize : {});
+    } catch (e) {
+      // what the tier does not handle compiles 1:1 (and reports its own errors there)
+      if (!(e instanceof OptUnsupported)) throw e;
+    }
+  }
   if (program.length < MAX_SLOTS_WITHOUT_RELAXATION) {
     try {
       return assemble(program, info, options, new Set(), false);

@@ -4,6 +4,12 @@ import { imm32, imm64, type Emit } from './emit-context.js';
 import { JitCompileError } from './errors.js';
 import { TMP1, a64 } from './registers.js';
 
+/**
+ * "if (dst & src) == 0": the inverse of JSET, which BPF lacks; the optimizer uses it when it
+ * inverts a branch (0xf0 is no BPF jump operation).
+ */
+export const JNSET = 0xf0;
+
 /** BPF condition -> AArch64 condition after CMP dst, src (ARM ARM C1.2.4). */
 export const CONDITIONS: Readonly<Record<number, Cond>> = {
   [BpfJmpOp.JEQ]: Cond.EQ,
@@ -17,7 +23,16 @@ export const CONDITIONS: Readonly<Record<number, Cond>> = {
   [BpfJmpOp.JSLT]: Cond.LT,
   [BpfJmpOp.JSLE]: Cond.LE,
   [BpfJmpOp.JSET]: Cond.NE,
+  [JNSET]: Cond.EQ,
 };
+
+const isTest = (op: number): boolean => op === BpfJmpOp.JSET || op === JNSET;
+
+/** The bit number when v has exactly one bit set, else -1. */
+function singleBit(v: bigint): number {
+  if (v === 0n || (v & (v - 1n)) !== 0n) return -1;
+  return v.toString(2).length - 1;
+}
 
 /**
  * Conditional jumps, JMP (64-bit) and JMP32 (RFC 9669 4.3), of the 1:1 path: the BPF
@@ -41,13 +56,25 @@ export function emitCondBranch(e: Emit, op: number, width: 32 | 64, lhs: GpReg, 
   const a = e.a;
   if (typeof rhs !== 'bigint') {
     const src = withWidth(rhs, width);
-    a.emit(op === BpfJmpOp.JSET ? tstReg(dst, src) : cmpReg(dst, src));
+    a.emit(isTest(op) ? tstReg(dst, src) : cmpReg(dst, src));
     e.branchTo(cond, target);
     return;
   }
   const value = BigInt.asUintN(width, rhs);
-  if (op === BpfJmpOp.JSET) {
-    if (value === 0n) return; // nothing is ever set: never taken
+  if (e.testBitBranchTo !== undefined) {
+    // one bit tested, or the sign bit: TBZ/TBNZ (reach +-32 KiB, which the context checks)
+    const bit = isTest(op) ? singleBit(value) : value === 0n && (op === BpfJmpOp.JSLT || op === BpfJmpOp.JSGE) ? width - 1 : -1;
+    if (bit >= 0) {
+      e.testBitBranchTo(op === BpfJmpOp.JSET || op === BpfJmpOp.JSLT, dst, bit, target);
+      return;
+    }
+  }
+  if (isTest(op)) {
+    if (value === 0n) {
+      // nothing is ever set: JSET is never taken, its inverse always
+      if (op === JNSET) e.jumpTo(target);
+      return;
+    }
     if (isLogicalImmediate(value, width)) a.emit(tstImm(dst, value));
     else {
       const t = withWidth(TMP1, width);

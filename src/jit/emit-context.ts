@@ -16,6 +16,8 @@ export interface Emit {
   compareBranchTo(nonZero: boolean, reg: GpReg, targetPc: number): void;
   /** unconditional branch to a BPF slot */
   jumpTo(targetPc: number): void;
+  /** TBZ/TBNZ on one bit, when the context allows them (optimized code only) */
+  testBitBranchTo?(nonZero: boolean, reg: GpReg, bit: number, targetPc: number): void;
   /** entry label of the function starting at a slot */
   functionLabel(startPc: number): Label;
   /** this function's epilogue */

@@ -10,6 +10,7 @@
  * executable memory, e.g. for listings on any host.
  */
 export { compileProgram, type CompileOptions, type CompiledProgram } from './compiler.js';
+export { PASSES, PASS_NAMES, type OptimizeOptions, type PassName, type PassCounts } from './opt/index.js';
 export { JitProgram, ENTRY_SIGNATURE, type JitOptions, type NativeTarget } from './program.js';
 export { JitCompileError, JitRuntimeError } from './errors.js';
 export { blindConstants } from './blinding.js';

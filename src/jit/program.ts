@@ -2,6 +2,7 @@ import { validateProgram, type BpfInsn, type HelperEnv, type HelperFn, type Help
 import { CodeRegion, NativeFunction, bufferAddress, hostInfo, koffi, prototype } from '../runtime/index.js';
 import { blindConstants } from './blinding.js';
 import { compileProgram, type CompiledProgram } from './compiler.js';
+import type { OptimizeOptions } from './opt/index.js';
 import {
   CONTEXT_SIZE,
   CTX_EXIT_REQUEST,
@@ -47,6 +48,11 @@ export interface JitOptions {
   readonly atomics?: 'auto' | 'lse' | 'llsc';
   /** constant blinding, like the kernel's bpf_jit_harden: no program immediate reaches the code */
   readonly blind?: boolean | { readonly seed: number };
+  /**
+   * The optimization tier (src/jit/opt, on by default): false compiles each BPF instruction on
+   * its own (`-O0`); an object switches single passes off (`{ disable: ['load-merge'] }`).
+   */
+  readonly optimize?: boolean | OptimizeOptions;
   /** further validation options (helper and native ids are filled in from above) */
   readonly validate?: Omit<ValidateOptions, 'helpers' | 'natives'>;
 }
@@ -129,6 +135,7 @@ export class JitProgram {
         atomics,
         ...(options.resolvePseudo ? { resolvePseudo: options.resolvePseudo } : {}),
         ...(blinded ? { info: blinded.info } : {}),
+        optimize: optimizeOptions(options.optimize, blinded !== undefined),
       });
       region = CodeRegion.fromCode(compiled.code);
       return new JitProgram(compiled, slots, atomics, region, context, callbacks);
@@ -191,6 +198,13 @@ export class JitProgram {
     this.#region.free();
     for (const cb of this.#callbacks) koffi().unregister(cb);
   }
+}
+
+/** JitOptions.optimize as the compiler takes it; a blinded program's AX values stay opaque. */
+function optimizeOptions(optimize: boolean | OptimizeOptions | undefined, blinded: boolean): false | OptimizeOptions {
+  if (optimize === false) return false;
+  const o = typeof optimize === 'object' ? optimize : {};
+  return blinded ? { ...o, blinded: true } : o;
 }
 
 function randomSeed(): number {

@@ -3,11 +3,12 @@ import { assembleUbpf, type BpfInsn } from '../../src/bpf/index.js';
 import { blindConstants, compileProgram, JitCompileError, listing, type CompileOptions } from '../../src/jit/index.js';
 
 /**
- * The compiler without executable memory: which AArch64 instructions each BPF form becomes.
- * Execution is covered by the *.native.test.ts files under qemu; these pin instruction
- * selection (the quality bars of the JIT issue) and compile-time errors.
+ * The compiler without executable memory: which AArch64 instructions each BPF form becomes
+ * in the 1:1 path (`optimize: false`; test/jit/opt/ pins the optimization tier). Execution is
+ * covered by the *.native.test.ts files under qemu; these pin instruction selection (the
+ * quality bars of the JIT issue) and compile-time errors.
  */
-const base: CompileOptions = { contextAddress: 0x10000n, helperIds: new Set([1, 5]), atomics: 'lse' };
+const base: CompileOptions = { contextAddress: 0x10000n, helperIds: new Set([1, 5]), atomics: 'lse', optimize: false };
 
 function code(source: string, options: Partial<CompileOptions> = {}, program?: BpfInsn[]): string[] {
   const insns = program ?? assembleUbpf(source);

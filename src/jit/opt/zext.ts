@@ -1,0 +1,120 @@
+import { FLAG_SIGNED, Op, replace, resolveOperands, type Func, type Inst } from './ir.js';
+import type { PassContext } from './passes.js';
+
+/**
+ * Zero-extension elimination from known bits: for each value, how many low bits can be set
+ * (the rest are known zero). A 32-bit move (`w1 = w1`, the zero-extension idiom), a zero-
+ * extension, or an AND with a low mask, of a value that already has no bits above it, is
+ * that value. Loads of 1/2/4 bytes, 32-bit ALU results, masks and right shifts give the facts;
+ * phis take the widest of their operands (iterated to a fixed point over loops).
+ */
+export function zeroExtensions(fn: Func, _ctx: PassContext): number {
+  const bits = knownBits(fn);
+  let fired = 0;
+  for (const b of fn.blocks) {
+    for (const x of b.insts) {
+      if (x.removed) continue;
+      const a = x.a;
+      if (a === null) continue;
+      const ab = bits.get(a) ?? 64;
+      let redundant = false;
+      if (x.op === Op.Mov && x.w === 32) redundant = ab <= 32;
+      else if (x.op === Op.Zext) redundant = ab <= x.imm;
+      else if (x.op === Op.And && x.b === null) {
+        const m = BigInt.asUintN(x.w, BigInt(x.imm));
+        // a low mask 2^n - 1 that keeps every bit the value can have
+        redundant = (m & (m + 1n)) === 0n && m !== 0n && ab <= m.toString(2).length && (x.w === 64 || ab <= 32);
+      }
+      if (redundant) {
+        replace(x, a);
+        fn.fate(x.pc, 'zero-extension not needed');
+        fired++;
+      }
+    }
+  }
+  if (fired > 0) resolveOperands(fn);
+  return fired;
+}
+
+const bitLength = (v: bigint): number => (v === 0n ? 0 : v.toString(2).length);
+
+/** Highest possible set bit + 1 of every value (64 when nothing is known). */
+export function knownBits(fn: Func): Map<Inst, number> {
+  const bits = new Map<Inst, number>();
+  const get = (v: Inst | null): number => (v === null ? 64 : (bits.get(v) ?? 64));
+  const imm = (x: Inst): number => bitLength(BigInt.asUintN(x.w, BigInt(x.imm)));
+  const operandB = (x: Inst): number => (x.b === null ? imm(x) : get(x.b));
+  const eval1 = (x: Inst): number => {
+    const w = x.w;
+    const cap = (n: number): number => Math.min(n, w);
+    switch (x.op) {
+      case Op.Const:
+        return bitLength(x.k);
+      case Op.Load:
+        return (x.flags & FLAG_SIGNED) !== 0 ? 64 : x.size * 8;
+      case Op.LoadAcq:
+        return x.size * 8;
+      case Op.And:
+        return Math.min(get(x.a), operandB(x), w);
+      case Op.Or:
+      case Op.Xor:
+        return cap(Math.max(get(x.a), operandB(x)));
+      case Op.Add:
+        return cap(Math.max(get(x.a), operandB(x)) + 1);
+      case Op.Mul:
+        return cap(get(x.a) + operandB(x));
+      case Op.UDiv:
+        return cap(get(x.a));
+      case Op.UMod:
+        return cap(Math.min(get(x.a), operandB(x)));
+      case Op.LShr:
+        return x.b === null ? Math.max(0, cap(get(x.a)) - x.imm) : cap(get(x.a));
+      case Op.Shl:
+        return x.b === null ? cap(get(x.a) + x.imm) : w;
+      case Op.Mov:
+        return w === 32 ? Math.min(32, get(x.a)) : get(x.a);
+      case Op.Zext:
+        return Math.min(x.imm, get(x.a));
+      case Op.Bswap:
+        return x.imm;
+      case Op.Ubfx:
+        return x.imm2;
+      case Op.Ubfiz:
+        return x.imm + x.imm2;
+      case Op.Phi: {
+        let m = 0;
+        for (const a of x.args!) m = Math.max(m, a === x ? 0 : (bits.get(a) ?? 0));
+        return m;
+      }
+      default:
+        return w;
+    }
+  };
+  // optimistic over loops: phis start from what their operands known so far say, and grow
+  for (let round = 0; round < 8; round++) {
+    let changed = false;
+    for (const b of fn.blocks) {
+      for (const x of b.insts) {
+        if (x.removed) continue;
+        const v = eval1(x);
+        const old = bits.get(x);
+        const nv = old === undefined ? v : Math.max(old, v);
+        if (nv !== old) {
+          bits.set(x, nv);
+          changed = true;
+        }
+      }
+    }
+    if (!changed) return bits;
+  }
+  // no fixed point in time: assume nothing of phis and recompute everything from them once
+  // (in reverse post-order every other operand comes first)
+  bits.clear();
+  for (const b of fn.blocks) {
+    for (const x of b.insts) {
+      if (x.removed) continue;
+      bits.set(x, x.op === Op.Phi ? 64 : eval1(x));
+    }
+  }
+  return bits;
+}
