@@ -115,6 +115,12 @@ function textSection(so) {
   return { textAddr: parseInt(m[1], 16), textSize: parseInt(m[2], 16) };
 }
 
+/** SIMD/FP instructions in a native build (static count): the corpus is meant to be scalar. */
+function simdInstructions(so) {
+  const text = sh('llvm-objdump-22', ['-d', '--no-show-raw-insn', so]);
+  return text.split('\n').filter((l) => /\t[a-z0-9.]+\s.*\b([vqdsbh][0-9]+)\b/.test(l) && !/\t(b|bl|cb|tb)/.test(l)).length;
+}
+
 function symbolValue(so, name) {
   const m = new RegExp(`^([0-9a-f]+) T ${name}$`, 'm').exec(sh('aarch64-linux-gnu-nm', [so]));
   if (!m) throw new Error(`${so}: no global function ${name}`);
@@ -157,7 +163,7 @@ async function host(o) {
     else if (BigInt(e.expect) !== r.value) throw new Error(`${e.name}: the interpreter returns ${want}, the suite expects ${e.expect} (rerun with --update-expect after checking)`);
     expected.set(e.name, { value: want, slots: program.insns.length, interpreted: r.instructions });
     const natives = {};
-    for (const [cc, so] of [['clang', clang], ['gcc', gcc]]) natives[cc] = { so, entryValue: symbolValue(so, e.entry), ...textSection(so) };
+    for (const [cc, so] of [['clang', clang], ['gcc', gcc]]) natives[cc] = { so, entryValue: symbolValue(so, e.entry), simd: simdInstructions(so), ...textSection(so) };
     jobs.push({ name: e.name, obj, entry: e.entry, input: input.toString('hex'), natives });
   }
   if (o.updateExpect) writeFileSync(join(CORPUS, 'suite.json'), `${JSON.stringify(suite, null, 2)}\n`);
@@ -201,7 +207,8 @@ async function host(o) {
       console.error(`bench:codegen: ${row.name}: wrong result from ${wrong.map(([k, v]) => `${k} (${v})`).join(', ')}; expected ${exp.value}`);
     }
     const c = Object.fromEntries(Object.entries(row.counts).map(([k, v]) => [k, Number(v)]));
-    table.push({ name: row.name, slots: exp.slots, ...c, sizes: row.sizes, optimized: row.optimized, passes: row.passes });
+    const job = jobs.find((j) => j.name === row.name);
+    table.push({ name: row.name, slots: exp.slots, ...c, sizes: row.sizes, simd: job.natives.clang.simd + job.natives.gcc.simd, optimized: row.optimized, passes: row.passes });
   }
   const geo = (f) => Math.exp(table.reduce((s, r) => s + Math.log(f(r)), 0) / table.length);
   const summary = {
@@ -221,7 +228,7 @@ async function host(o) {
 
 function print(table, s, markdown) {
   const fmt = (v) => String(v);
-  const cols = ['program', 'BPF insns', '-O0', 'optimized', 'clang -O2', 'gcc -O2', 'opt/clang', 'opt/gcc', 'bytes -O0', 'bytes opt', 'bytes clang', 'bytes gcc'];
+  const cols = ['program', 'BPF insns', '-O0', 'optimized', 'clang -O2', 'gcc -O2', 'opt/clang', 'opt/gcc', 'bytes -O0', 'bytes opt', 'bytes clang', 'bytes gcc', 'native SIMD'];
   const rows = table.map((r) => [
     r.name,
     fmt(r.slots),
@@ -235,6 +242,7 @@ function print(table, s, markdown) {
     fmt(r.sizes.opt),
     fmt(r.sizes.clang),
     fmt(r.sizes.gcc),
+    fmt(r.simd),
   ]);
   const foot = [
     `geomean optimized/clang ${s.optOverClang.toFixed(3)}, optimized/gcc ${s.optOverGcc.toFixed(3)}, -O0/clang ${s.o0OverClang.toFixed(3)}, optimized/-O0 ${s.optOverO0.toFixed(3)} over ${s.programs} programs`,

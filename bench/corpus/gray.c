@@ -1,4 +1,5 @@
-/* Gray code round trip: encode with x ^ (x >> 1), decode with a shift-xor prefix. */
+/* Gray code round trip (encode x ^ (x >> 1), decode by a shift-xor prefix) on each word,
+   hashed into a rotate-xor accumulator. */
 #include "bench.h"
 
 BENCH {
@@ -12,7 +13,7 @@ BENCH {
     b ^= b >> 4;
     b ^= b >> 2;
     b ^= b >> 1;
-    acc += (g & 0xffff) + (u64)(b == w[i]);
+    acc = rotl64(acc, 7) ^ ((g & 0xffff) + (u64)(b == w[i]));
   }
   return acc;
 }

@@ -1,4 +1,5 @@
-/* Floor of log2 by binary search over shifts (branchy), for each 32-bit word. */
+/* Floor of log2 by binary search over shifts (branchy), for each 32-bit word, hashed into a
+   rotate-xor accumulator. */
 #include "bench.h"
 
 static inline u32 ilog2(u32 x) {
@@ -14,6 +15,6 @@ static inline u32 ilog2(u32 x) {
 BENCH {
   u64 sum = 0;
   const u32 *w = (const u32 *)mem;
-  for (u64 i = 0; i < len / 4; i++) sum += ilog2(w[i] | 1) * (i + 1);
+  for (u64 i = 0; i < len / 4; i++) sum = rotl64(sum, 5) ^ (ilog2(w[i] | 1) + i);
   return sum;
 }

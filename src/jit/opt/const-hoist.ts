@@ -30,13 +30,23 @@ export function hoistConstants(fn: Func, ctx: PassContext): number {
     }
     return c;
   };
+  // constants that something other than a phi reads (a phi's operand is materialized right
+  // into the phi's register on its edge, which costs the same as a move from elsewhere)
+  const operandUse = new Set<Inst>();
+  for (const b of fn.blocks) {
+    for (const x of b.insts) {
+      if (x.op === Op.Phi) continue;
+      for (const o of [x.a, x.b, x.c, x.d]) if (o !== null && o.op === Op.Const) operandUse.add(o);
+      if (x.args !== null) for (const o of x.args) if (o.op === Op.Const) operandUse.add(o);
+    }
+  }
   for (const b of fn.blocks) {
     if (b.depth === 0 || b === entry) continue;
     for (let i = 0; i < b.insts.length; i++) {
       const x = b.insts[i]!;
       if (x.removed || (x.flags & FLAG_OPAQUE) !== 0) continue;
       if (x.op === Op.Const) {
-        if (x.k === 0n || ctx.blinded) continue;
+        if (x.k === 0n || ctx.blinded || !operandUse.has(x)) continue;
         // move it to the entry (merging it with an equal one there)
         const c = pool.get(x.k);
         if (c !== undefined) {

@@ -35,6 +35,8 @@ export interface Allocation {
   readonly blockFrom: Int32Array;
   /** is register r occupied by a value at position p? */
   busy(r: number, p: number): boolean;
+  /** live ranges by instruction id (flat from, to pairs), for tests and debugging */
+  readonly ranges: ReadonlyMap<number, readonly number[]>;
 }
 
 /** Values that never occupy a register when read: Undef and the constant 0 (XZR/WZR). */
@@ -221,9 +223,88 @@ export function allocate(fn: Func, layout: readonly Block[], regs: RegisterSet, 
     }
   }
 
+  // --- coalescing ----------------------------------------------------------------------------
+  // A phi and its operands, and a copy and its source, that are never live at the same time
+  // share one interval (and so one register): no move on that edge. Phis of inner loops first,
+  // where a move would cost most.
+  const byId = new Map<number, Interval>();
+  for (const it of intervals) byId.set(it.v.id, it);
+  const parent = new Int32Array(n).fill(-1);
+  const find = (id: number): number => {
+    let r = id;
+    while (parent[r]! >= 0) r = parent[r]!;
+    let c = id;
+    while (parent[c]! >= 0) {
+      const nx = parent[c]!;
+      parent[c] = r;
+      c = nx;
+    }
+    return r;
+  };
+  const members = new Map<number, Inst[]>();
+  const classRanges = new Map<number, number[]>();
+  for (const it of intervals) {
+    members.set(it.v.id, [it.v]);
+    classRanges.set(it.v.id, it.ranges);
+  }
+  const overlap = (a: number[], b: number[]): boolean => {
+    let i = 0;
+    let j = 0;
+    while (i < a.length && j < b.length) {
+      if (a[i]! < b[j + 1]! && b[j]! < a[i + 1]!) return true;
+      if (a[i + 1]! <= b[j]!) i += 2;
+      else j += 2;
+    }
+    return false;
+  };
+  const mergeRanges = (a: number[], b: number[]): number[] => {
+    const out: number[] = [];
+    let i = 0;
+    let j = 0;
+    while (i < a.length || j < b.length) {
+      const takeA = j >= b.length || (i < a.length && a[i]! <= b[j]!);
+      const f = takeA ? a[i]! : b[j]!;
+      const t = takeA ? a[i + 1]! : b[j + 1]!;
+      if (takeA) i += 2;
+      else j += 2;
+      if (out.length > 0 && f <= out[out.length - 1]!) out[out.length - 1] = Math.max(out[out.length - 1]!, t);
+      else out.push(f, t);
+    }
+    return out;
+  };
+  const tryUnion = (x: Inst, y: Inst): void => {
+    if (!byId.has(x.id) || !byId.has(y.id)) return;
+    const rx = find(x.id);
+    const ry = find(y.id);
+    if (rx === ry) return;
+    const ax = classRanges.get(rx)!;
+    const ay = classRanges.get(ry)!;
+    if (overlap(ax, ay)) return;
+    // one fixed register per class: do not merge two different ones
+    const hx = classHint(rx);
+    const hy = classHint(ry);
+    if (hx >= 0 && hy >= 0 && hx !== hy) return;
+    parent[ry] = rx;
+    classRanges.set(rx, mergeRanges(ax, ay));
+    members.get(rx)!.push(...members.get(ry)!);
+    members.delete(ry);
+    classRanges.delete(ry);
+  };
+  const classHint = (root: number): number => {
+    for (const m of members.get(root)!) if (fixedHint[m.id]! >= 0) return fixedHint[m.id]!;
+    return -1;
+  };
+  const phiList: Inst[] = [];
+  for (const b of layout) for (const x of b.insts) if (x.op === Op.Phi) phiList.push(x);
+  phiList.sort((x, y) => y.block.depth - x.block.depth);
+  for (const p of phiList) for (const a of p.args!) tryUnion(p, a);
+  for (const b of layout) for (const x of b.insts) if (x.op === Op.Mov && x.w === 64 && x.a !== null) tryUnion(x, x.a);
+
   // --- allocation ----------------------------------------------------------------------------
   const reg = new Int32Array(n).fill(-1);
-  intervals.sort((x, y) => x.start - y.start || x.v.id - y.v.id);
+  const classes: Interval[] = [];
+  for (const [root, r] of classRanges) classes.push({ v: byId.get(root)!.v, ranges: r, start: r[0]!, end: r[r.length - 1]!, cursor: 0 });
+  classes.sort((x, y) => x.start - y.start || x.v.id - y.v.id);
   const all = [...regs.scratch, ...regs.saved];
   const allowed = new Uint8Array(32);
   for (const r of all) allowed[r] = 1;
@@ -260,7 +341,7 @@ export function allocate(fn: Func, layout: readonly Block[], regs: RegisterSet, 
     return false;
   };
   const usedSaved = new Set<number>();
-  for (const cur of intervals) {
+  for (const cur of classes) {
     const s = cur.start;
     const noScratch = crossesCall(cur.ranges);
     const ok = (rg: number): boolean => {
@@ -277,28 +358,35 @@ export function allocate(fn: Func, layout: readonly Block[], regs: RegisterSet, 
       for (const it of list) if (intersects(it, cur)) return false;
       return true;
     };
-    const v = cur.v;
+    const group = members.get(find(cur.v.id))!;
     let chosen = -1;
-    const fh = fixedHint[v.id]!;
-    // a phi prefers its operands' register (no moves on any edge) to a fixed one
-    if (v.op !== Op.Phi && ok(fh)) chosen = fh;
+    // a fixed register some member needs (an argument, a call result, the return value)
+    for (const m of group) {
+      if (ok(fixedHint[m.id]!)) {
+        chosen = fixedHint[m.id]!;
+        break;
+      }
+    }
     if (chosen < 0) {
-      for (const q of partners[v.id] ?? []) {
-        const qr = reg[q.id]!;
-        if (qr >= 0 && ok(qr)) {
-          chosen = qr;
-          break;
+      // a register where a related value (not coalesced: they overlap) already is
+      outer: for (const m of group) {
+        for (const q of partners[m.id] ?? []) {
+          const qr = reg[q.id]!;
+          if (qr >= 0 && ok(qr)) {
+            chosen = qr;
+            break outer;
+          }
         }
       }
     }
-    if (chosen < 0 && ok(fh)) chosen = fh;
     if (chosen < 0) {
-      // a partner's fixed hint (e.g. a phi whose operand is a call result)
-      for (const q of partners[v.id] ?? []) {
-        const qh = fixedHint[q.id]!;
-        if (ok(qh)) {
-          chosen = qh;
-          break;
+      outer: for (const m of group) {
+        for (const q of partners[m.id] ?? []) {
+          const qh = fixedHint[q.id]!;
+          if (ok(qh)) {
+            chosen = qh;
+            break outer;
+          }
         }
       }
     }
@@ -310,8 +398,8 @@ export function allocate(fn: Func, layout: readonly Block[], regs: RegisterSet, 
         }
       }
     }
-    if (chosen < 0) throw new OptUnsupported(`register pressure: no register for the value of slot ${v.pc}`);
-    reg[v.id] = chosen;
+    if (chosen < 0) throw new OptUnsupported(`register pressure: no register for the value of slot ${cur.v.pc}`);
+    for (const m of group) reg[m.id] = chosen;
     live[chosen]!.push(cur);
     history[chosen]!.push(cur);
     if (isSaved[chosen]) usedSaved.add(chosen);
@@ -324,5 +412,5 @@ export function allocate(fn: Func, layout: readonly Block[], regs: RegisterSet, 
     }
     return false;
   };
-  return { reg, savedUsed: [...usedSaved].sort((x, y) => x - y), pos, blockFrom, busy };
+  return { reg, savedUsed: [...usedSaved].sort((x, y) => x - y), pos, blockFrom, busy, ranges: new Map(intervals.map((it) => [it.v.id, it.ranges])) };
 }
