@@ -100,8 +100,9 @@ function rewrite(x: Inst): boolean {
       if (x.b !== null) return false;
       const s = x.imm;
       if (s === 0) return false;
-      if (single(a, w) && a.op === Op.And && a.b === null) {
-        const n = lowMask(BigInt.asUintN(w, BigInt(a.imm)));
+      // a 32-bit AND's result is zero-extended, so it may feed a 64-bit shift as well
+      if (a.uses === 1 && !a.removed && a.op === Op.And && a.b === null && (a.w === w || (a.w === 32 && w === 64))) {
+        const n = lowMask(BigInt.asUintN(a.w, BigInt(a.imm)));
         if (n > 0) return set(x, Op.Ubfiz, a.a!, s, Math.min(n, w - s));
       }
       if (a.uses === 1 && !a.removed && a.op === Op.Zext && a.imm < 64) return set(x, Op.Ubfiz, a.a!, s, Math.min(a.imm, w - s));

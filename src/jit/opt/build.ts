@@ -43,8 +43,8 @@ export interface BuildOptions {
   readonly resolvePseudo: ((pseudo: number, imm: number, nextImm: number, pc: number) => bigint) | undefined;
   /** register copies become no instructions */
   readonly copyPropagation: boolean;
-  /** non-escaping stack slots become values */
-  readonly promoteSlots: boolean;
+  /** non-escaping stack slots become values: at most this many (the most used in loops first) */
+  readonly promoteSlots: number;
 }
 
 /** Bits of the register masks: BPF registers 0-9 and AX (12), then promoted slots. */
@@ -66,7 +66,7 @@ export function buildFunction(fnInfo: FunctionInfo, o: BuildOptions): Func {
   const start = fnInfo.start;
   const end = fnInfo.end;
 
-  const slots = o.promoteSlots ? frameAnalysis(fn, program, kinds, start, end) : unpromoted(fn, program, kinds, start, end);
+  const slots = o.promoteSlots > 0 ? frameAnalysis(fn, program, kinds, start, end, Math.min(o.promoteSlots, MAX_SLOTS)) : unpromoted(fn, program, kinds, start, end);
   const slotOf = (off: number, size: number): number => {
     for (let i = 0; i < slots.length; i++) if (slots[i]!.off === off && slots[i]!.size === size) return SLOT_BASE + i;
     return -1;
@@ -331,8 +331,9 @@ function readsWrites(insn: BpfInsn, k: InsnKind, pc: number, o: BuildOptions, sl
 }
 
 /** Stack slots of a function whose frame address never escapes (fills fn.frameBytes). */
-function frameAnalysis(fn: Func, program: readonly BpfInsn[], kinds: readonly (InsnKind | undefined)[], start: number, end: number): Slot[] {
-  const accesses = new Map<string, { off: number; size: 1 | 2 | 4 | 8; count: number; pinned: boolean }>();
+function frameAnalysis(fn: Func, program: readonly BpfInsn[], kinds: readonly (InsnKind | undefined)[], start: number, end: number, limit = MAX_SLOTS): Slot[] {
+  const accesses = new Map<string, { off: number; size: 1 | 2 | 4 | 8; count: number; weight: number; pinned: boolean }>();
+  const depth = loopNesting(program, kinds, start, end);
   const touched = new Uint16Array(STACK_FRAME_SIZE); // accesses per byte below R10
   let escapes = false;
   for (let pc = start; pc < end; pc++) {
@@ -382,8 +383,9 @@ function frameAnalysis(fn: Func, program: readonly BpfInsn[], kinds: readonly (I
       continue;
     }
     const key = `${off}:${size}`;
-    const a = accesses.get(key) ?? { off, size, count: 0, pinned: false };
+    const a = accesses.get(key) ?? { off, size, count: 0, weight: 0, pinned: false };
     a.count++;
+    a.weight += 8 ** Math.min(depth[pc - start]!, 6);
     a.pinned ||= pinned;
     accesses.set(key, a);
     for (let i = 0; i < size; i++) touched[STACK_FRAME_SIZE + off + i]!++;
@@ -399,12 +401,28 @@ function frameAnalysis(fn: Func, program: readonly BpfInsn[], kinds: readonly (I
     for (let i = 0; i < a.size; i++) if (touched[STACK_FRAME_SIZE + a.off + i] !== a.count) return false;
     return true;
   });
-  candidates.sort((x, y) => y.count - x.count || x.off - y.off);
-  for (const c of candidates.slice(0, MAX_SLOTS)) slots.push({ off: c.off, size: c.size });
+  candidates.sort((x, y) => y.weight - x.weight || x.off - y.off);
+  for (const c of candidates.slice(0, limit)) slots.push({ off: c.off, size: c.size });
   let low = 0;
   for (const a of accesses.values()) if (!slots.some((s) => s.off === a.off && s.size === a.size)) low = Math.min(low, a.off);
   fn.frameBytes = Math.ceil(-low / 16) * 16;
   return slots;
+}
+
+/**
+ * Loop nesting depth of each slot from the backward jumps around it (a BPF-level estimate,
+ * before there is a CFG): which stack slots matter most when not all can be registers.
+ */
+function loopNesting(program: readonly BpfInsn[], kinds: readonly (InsnKind | undefined)[], start: number, end: number): Uint8Array {
+  const depth = new Uint8Array(end - start);
+  for (let pc = start; pc < end; pc++) {
+    const k = kinds[pc];
+    if (k === undefined || (k.kind !== 'ja' && k.kind !== 'jcond')) continue;
+    const target = pc + 1 + (k.kind === 'ja' ? k.offset : program[pc]!.off);
+    if (target > pc || target < start) continue;
+    for (let i = target; i <= pc; i++) if (depth[i - start]! < 255) depth[i - start]!++;
+  }
+  return depth;
 }
 
 /** No promotion: the frame is whatever the accesses reach (or all of it when R10 escapes). */

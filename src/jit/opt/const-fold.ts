@@ -19,7 +19,9 @@ export function constantFold(fn: Func, _ctx: PassContext): number {
     fired += n;
     if (n === 0) break;
   }
-  return fired;
+  // jumps to jumps (a loop latch's `if c goto out; goto top`) are threaded even when
+  // nothing folded
+  return fired + simplifyCfg(fn);
 }
 
 const BPF_OP: Partial<Record<Op, number>> = {

@@ -48,6 +48,7 @@ import {
   preIndex,
   ret,
   rev,
+  rbit,
   rev16,
   rorImm,
   rorv,
@@ -547,6 +548,12 @@ export function emitFunction(pe: ProgramEmitter, fn: Func, layout: readonly Bloc
         return;
       case Op.Extr:
         a.emit(extr(D(x), R(x.a!, w), R(x.b!, w), x.imm));
+        return;
+      case Op.Rbit:
+        a.emit(rbit(D(x), R(x.a!, w)));
+        return;
+      case Op.Rev16:
+        a.emit(rev16(D(x), R(x.a!, w)));
         return;
       case Op.Ubfx:
         a.emit(ubfx(D(x), R(x.a!, w), x.imm, x.imm2));

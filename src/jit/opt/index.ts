@@ -66,7 +66,7 @@ export function compileOptimized(program: readonly BpfInsn[], info: ProgramInfo,
 
   // --- build every function, callees first, so a call knows which of R1-R5 its callee reads --
   const liveIn = new Map<number, number>();
-  const build = (fi: FunctionInfo, set: PassSet): Func =>
+  const build = (fi: FunctionInfo, set: PassSet, slots = Infinity): Func =>
     buildFunction(fi, {
       program,
       kinds,
@@ -76,7 +76,7 @@ export function compileOptimized(program: readonly BpfInsn[], info: ProgramInfo,
       natives: options.natives,
       resolvePseudo: options.resolvePseudo,
       copyPropagation: set.on('copy-propagation'),
-      promoteSlots: set.on('stack-slots'),
+      promoteSlots: set.on('stack-slots') ? slots : 0,
     });
   const built = new Map<number, Func>();
   for (const fi of calleesFirst(info)) {
@@ -89,16 +89,19 @@ export function compileOptimized(program: readonly BpfInsn[], info: ProgramInfo,
   }
 
   // --- passes, layout, allocation --------------------------------------------------------------
-  // When allocation finds no register (pressure the passes raised), the function is built and
-  // optimized again with fewer passes: first without constant hoisting, then also without
-  // stack-slot promotion; beyond that the program compiles 1:1.
-  const fallbacks: PassName[][] = [[], ['const-hoist'], ['const-hoist', 'stack-slots']];
+  // When allocation finds no register (pressure the passes raised: stack slots that became
+  // values, hoisted constants), the function is built and optimized again with less: without
+  // constant hoisting, then with fewer and fewer promoted stack slots (those used least in
+  // loops stay in memory); beyond that the program compiles 1:1.
+  const fallbacks: { off: PassName[]; slots: number }[] = [{ off: [], slots: Infinity }, { off: ['const-hoist'], slots: Infinity }];
+  for (const k of [12, 8, 4, 0]) fallbacks.push({ off: ['const-hoist'], slots: k });
   const allocated = new Map<number, { fn: Func; layout: ReturnType<typeof layoutBlocks>; alloc: Allocation; counts: PassCounts }>();
   for (const fi of info.functions) {
     let done = false;
     for (let attempt = 0; attempt < fallbacks.length && !done; attempt++) {
-      const set = attempt === 0 ? passes : new PassSet([...(opt.disable ?? []), ...fallbacks[attempt]!]);
-      const fn = attempt === 0 ? built.get(fi.index)! : build(fi, set);
+      const fb = fallbacks[attempt]!;
+      const set = attempt === 0 ? passes : new PassSet([...(opt.disable ?? []), ...fb.off]);
+      const fn = attempt === 0 ? built.get(fi.index)! : build(fi, set, fb.slots);
       const fnCounts: PassCounts = {};
       for (const p of PASSES) {
         if (p.kind !== 'ir' || p.run === undefined || !set.on(p.name)) continue;

@@ -48,8 +48,12 @@ export enum Op {
   Bswap,
 
   // selected AArch64 forms
-  /** a rotated right by imm */
+  /** a rotated right by imm (by register b when b is set) */
   Ror,
+  /** the w bits of a in reverse order (RBIT) */
+  Rbit,
+  /** the bytes of each halfword of a swapped (REV16, w bits) */
+  Rev16,
   /** EXTR: the w bits at position imm of a:b (a high, b low) */
   Extr,
   /** imm2 bits of a from bit imm, zero-/sign-extended */
@@ -317,6 +321,8 @@ const PURE = new Set<Op>([
   Op.Zext,
   Op.Bswap,
   Op.Ror,
+  Op.Rbit,
+  Op.Rev16,
   Op.Extr,
   Op.Ubfx,
   Op.Sbfx,

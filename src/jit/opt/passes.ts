@@ -1,10 +1,12 @@
 import { foldAddresses } from './addr-fold.js';
 import { bitfields } from './bitfield.js';
+import { recognizeBitPermutations } from './bitperm.js';
 import { hoistConstants } from './const-hoist.js';
 import { constantFold } from './const-fold.js';
 import { conditionalSelects } from './csel.js';
 import { deadCode } from './dce.js';
 import { commonSubexpressions } from './gvn.js';
+import { reassociateInduction } from './induction.js';
 import { mergeLoads } from './load-merge.js';
 import { foldOperands } from './operand-fold.js';
 import { recognizeRotates } from './rotate.js';
@@ -48,15 +50,17 @@ export const PASS_NAMES = [
   'const-fold',
   'zero-extension',
   'cse',
+  'induction',
   'load-merge',
+  'bit-permute',
   'rotate',
-  'bitfield',
   'strength',
+  'const-hoist',
   'operand-fold',
+  'bitfield',
   'address-fold',
   'csel',
   'dead-code',
-  'const-hoist',
   'leaf-frame',
   'compare-branch',
 ] as const;
@@ -68,15 +72,17 @@ export const PASSES: readonly Pass[] = [
   { name: 'const-fold', kind: 'ir', summary: 'constant propagation and folding, algebraic identities, branches on constants', run: constantFold },
   { name: 'zero-extension', kind: 'ir', summary: 'zero-extensions of values whose upper bits are known zero are removed', run: zeroExtensions },
   { name: 'cse', kind: 'ir', summary: 'common subexpressions, equal constants and phis, repeated loads within a block', run: commonSubexpressions },
+  { name: 'induction', kind: 'ir', summary: 'values derived from an induction variable after its increment are computed from the new value', run: reassociateInduction },
   { name: 'load-merge', kind: 'ir', summary: 'byte/halfword load ladders become one load of the full width (REV for big-endian)', run: mergeLoads },
+  { name: 'bit-permute', kind: 'ir', summary: 'shift/mask/OR trees that permute the bits of one value become RBIT, REV, REV16 or ROR', run: recognizeBitPermutations },
   { name: 'rotate', kind: 'ir', summary: 'shift/or pairs become ROR, EXTR and RORV', run: recognizeRotates },
-  { name: 'bitfield', kind: 'ir', summary: 'shift and mask pairs become UBFX, SBFX, UBFIZ, BFI; masks become UXTB/UXTH', run: bitfields },
   { name: 'strength', kind: 'ir', summary: 'multiplies and unsigned divides by constants become shifts and shifted adds', run: strengthReduce },
-  { name: 'operand-fold', kind: 'ir', summary: 'shifted and extended register operands, BIC/ORN/EON, MADD/MSUB', run: foldOperands },
+  { name: 'const-hoist', kind: 'ir', summary: 'constants that need materializing are computed once, outside loops', run: hoistConstants },
+  { name: 'operand-fold', kind: 'ir', summary: 'shifted and extended register operands, BIC/ORN/EON, MADD/MSUB (again after bitfield)', run: (fn, ctx) => foldOperands(fn, ctx) },
+  { name: 'bitfield', kind: 'ir', summary: 'shift and mask pairs become UBFX, SBFX, UBFIZ, BFI; masks become UXTB/UXTH', run: (fn, ctx) => bitfields(fn, ctx) + foldOperands(fn, ctx) },
   { name: 'address-fold', kind: 'ir', summary: 'address arithmetic into [base, #imm], [base, index] and [base, index, lsl #n]', run: foldAddresses },
   { name: 'csel', kind: 'ir', summary: 'small diamonds and triangles become CSEL, CSINC, CSINV, CSNEG', run: conditionalSelects },
   { name: 'dead-code', kind: 'ir', summary: 'unused results without side effects, and frame stores nobody reads, are removed', run: deadCode },
-  { name: 'const-hoist', kind: 'ir', summary: 'constants that need materializing are computed once, outside loops', run: hoistConstants },
   { name: 'leaf-frame', kind: 'emit', summary: 'functions without calls, stack or callee-saved registers get no frame record (LR stays in x30)' },
   { name: 'compare-branch', kind: 'emit', summary: 'CBZ/CBNZ/TBZ/TBNZ for zero and single-bit tests' },
 ];
