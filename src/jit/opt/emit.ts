@@ -176,6 +176,7 @@ export function emitFunction(pe: ProgramEmitter, fn: Func, layout: readonly Bloc
     spBelowFp,
     usesFp: false,
     fpRegister: null,
+    tailCalls: false,
   };
   const e: Emit = {
     a,
