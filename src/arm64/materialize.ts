@@ -116,6 +116,13 @@ export function materialize(rd: GpReg, value: bigint | number, width: RegWidth =
   if (rd.num === 31) throw new A64EncodeError('mov', 'rd', `${rd.name}: cannot materialise into the zero register`);
   if (typeof value === 'number' && !Number.isSafeInteger(value))
     throw new A64EncodeError('mov', 'imm', `${value} is not a safe integer; pass a bigint`);
+  // one MOVZ or MOVN: the search below would find exactly that (nothing is shorter), and it is
+  // most constants a JIT sees
+  if (typeof value === 'number' || (value >= -0x1_0000n && value < 0x1_0000n)) {
+    const v = Number(value);
+    if (v >= 0 && v < 0x1_0000) return [movz(withWidth(rd, width), v, 0)];
+    if (v < 0 && v > -0x1_0000) return [movn(withWidth(rd, width), ~v & 0xffff, 0)];
+  }
   const u = toUnsigned(value, width);
   if (u === null) throw new A64EncodeError('mov', 'imm', `#${String(value)} does not fit in ${width} bits`);
   // The search is costly and JIT code repeats its constants: sequences are cached for x0 and

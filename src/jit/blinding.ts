@@ -3,6 +3,7 @@ import {
   BpfClass,
   BpfJmpOp,
   BpfSource,
+  OP_LDDW,
   bpfClass,
   insnKind,
   lddw,
@@ -59,7 +60,10 @@ export function blindConstants(program: readonly BpfInsn[], seed: number): { pro
     });
   });
   const functions: FunctionInfo[] = info.functions.map((f) => ({ ...f, start: start[f.start]!, end: start[f.end]! }));
-  return { program: out, info: { ...info, functions, lddwTails: new Set([...info.lddwTails].map((t) => start[t - 1]! + 1)) } };
+  // every LDDW of the output (blinding adds one per blinded LDDW: the mask into AX)
+  const lddwTails = new Set<number>();
+  for (let pc = 0; pc < out.length; pc++) if (out[pc]!.code === OP_LDDW) lddwTails.add(++pc);
+  return { program: out, info: { ...info, functions, lddwTails } };
 }
 
 /** Rewrites one instruction; returns the replacement slots and the index of the original. */

@@ -14,11 +14,21 @@ import type { PassContext } from './passes.js';
  */
 export function recognizeBitPermutations(fn: Func, _ctx: PassContext): number {
   countUses(fn);
+  // only the outermost OR of a tree is tried (an OR whose value feeds nothing but another OR
+  // is part of a bigger tree): the DAG walk is the expensive part
+  const inner = new Set<Inst>();
+  for (const b of fn.blocks) {
+    for (const x of b.insts) {
+      if (x.op !== Op.Or || x.b === null) continue;
+      if (x.a!.op === Op.Or && x.a!.uses === 1) inner.add(x.a!);
+      if (x.b.op === Op.Or && x.b.uses === 1) inner.add(x.b);
+    }
+  }
   let fired = 0;
   for (const b of fn.blocks) {
     for (let i = b.insts.length - 1; i >= 0; i--) {
       const root = b.insts[i]!;
-      if (root.removed || (root.op !== Op.Or && root.op !== Op.Xor && root.op !== Op.Add) || root.b === null) continue;
+      if (root.removed || root.op !== Op.Or || root.b === null || inner.has(root)) continue;
       if ((root.flags & FLAG_OPAQUE) !== 0) continue;
       if (rewrite(root)) fired++;
     }
@@ -45,8 +55,6 @@ function rewrite(root: Inst): boolean {
       case Op.Ror:
         return x.b === null;
       case Op.Or:
-      case Op.Xor:
-      case Op.Add:
         return x.b !== null && x.mod === 0;
       case Op.Bswap:
       case Op.Zext:
@@ -69,21 +77,21 @@ function rewrite(root: Inst): boolean {
       if (seen === undefined) stack.push(o);
     }
   }
-  // an inner node used outside the DAG is a leaf instead; iterate until consistent
+  // without a shift or a byte swap no bit moves: nothing to recognize
+  if (!order.some((x) => x.op === Op.Shl || x.op === Op.LShr || x.op === Op.Ror || x.op === Op.Bswap)) return false;
+  // an inner node used outside the DAG is a leaf instead (its operands then lose a reference,
+  // which may make them leaves in turn)
   const interior = new Set<Inst>(nodes.keys());
-  for (let changed = true; changed; ) {
-    changed = false;
-    for (const x of [...interior]) {
-      if (x === root) continue;
-      let refs = 0;
-      for (const y of interior) {
-        if (y.a === x) refs++;
-        if (y.b === x) refs++;
-      }
-      if (refs !== x.uses) {
-        interior.delete(x);
-        changed = true;
-      }
+  const work: Inst[] = [];
+  for (const [x, refs] of nodes) if (x !== root && refs !== x.uses) work.push(x);
+  while (work.length > 0) {
+    const x = work.pop()!;
+    if (!interior.delete(x)) continue;
+    for (const o of [x.a, x.b]) {
+      if (o === null || !interior.has(o) || o === root) continue;
+      const refs = nodes.get(o)! - 1;
+      nodes.set(o, refs);
+      if (refs !== o.uses) work.push(o);
     }
   }
   if (interior.size < 3) return false;
@@ -121,9 +129,7 @@ function rewrite(root: Inst): boolean {
         for (let i = 0; i < w; i++) if ((m >> BigInt(i)) & 1n) q[i] = pa[i]!;
         break;
       }
-      case Op.Or:
-      case Op.Xor:
-      case Op.Add: {
+      case Op.Or: {
         const pb = of(x.b!);
         for (let i = 0; i < w; i++) {
           if (pa[i] === ZERO) q[i] = pb[i]!;

@@ -18,10 +18,12 @@ import type { PassContext } from './passes.js';
  */
 export function conditionalSelects(fn: Func, _ctx: PassContext): number {
   let fired = 0;
+  // known bits once: values the selects make are new ids, which read as unknown (safe)
+  const known = knownBits(fn);
+  const bits = { get: (v: Inst): number => (v.id < known.length ? known[v.id]! : 64) };
   for (let again = true; again; ) {
     again = false;
     countUses(fn);
-    const bits = knownBits(fn);
     for (const h of fn.blocks) {
       if (h.removed || h.terminator.op !== Op.CondBr || h.succs.length !== 2) continue;
       if (convert(fn, h, bits)) {
@@ -51,7 +53,7 @@ interface Side {
   readonly sel: number;
 }
 
-function convert(fn: Func, h: Block, bits: Map<Inst, number>): boolean {
+function convert(fn: Func, h: Block, bits: { get(v: Inst): number }): boolean {
   const br = h.terminator;
   const [t, f] = h.succs as [Block, Block];
   let join: Block;

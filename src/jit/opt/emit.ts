@@ -120,6 +120,15 @@ export interface ProgramEmitter {
   readonly testBits: boolean;
 }
 
+const LOGICAL_REG: Partial<Record<Op, (rd: GpReg, rn: GpReg, rm: GpReg, shift: Shift, amount: number) => number>> = {
+  [Op.Or]: orrReg,
+  [Op.And]: andReg,
+  [Op.Xor]: eorReg,
+  [Op.Bic]: bicReg,
+  [Op.Orn]: ornReg,
+  [Op.Eon]: eonReg,
+};
+
 /** The frame of one optimized function. */
 export interface OptFrame {
   readonly isEntry: boolean;
@@ -644,7 +653,7 @@ export function emitFunction(pe: ProgramEmitter, fn: Func, layout: readonly Bloc
         return;
       }
     }
-    const f = { [Op.Or]: orrReg, [Op.And]: andReg, [Op.Xor]: eorReg, [Op.Bic]: bicReg, [Op.Orn]: ornReg, [Op.Eon]: eonReg }[x.op as Op.Or]!;
+    const f = LOGICAL_REG[x.op]!;
     a.emit(f(rd, R(x.a!, w), operand(x, TMP1), SHIFTS[x.mod] ?? 'lsl', x.amount));
   }
 

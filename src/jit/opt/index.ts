@@ -50,11 +50,13 @@ export function compileOptimized(program: readonly BpfInsn[], info: ProgramInfo,
   const kinds: (InsnKind | undefined)[] = new Array(program.length);
   let holdsContext = false;
   for (let pc = 0; pc < program.length; pc++) {
-    if (info.lddwTails.has(pc)) continue;
     const k = insnKind(program[pc]!);
     if (k === undefined) throw new OptUnsupported(`unknown opcode at ${pc}`);
     kinds[pc] = k;
     if (k.kind === 'call-helper' || k.kind === 'callx') holdsContext = true;
+    // the second slot of an LDDW has no kind (found here, not from info.lddwTails, which a
+    // rewritten program may not keep exact)
+    if (k.kind === 'lddw') pc++;
   }
   const reserved = new Set(opt.reserved ?? []);
   if (holdsContext) {

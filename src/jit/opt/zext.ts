@@ -9,7 +9,8 @@ import type { PassContext } from './passes.js';
  * phis take the widest of their operands (iterated to a fixed point over loops).
  */
 export function zeroExtensions(fn: Func, _ctx: PassContext): number {
-  const bits = knownBits(fn);
+  const known = knownBits(fn);
+  const bits = { get: (v: Inst): number => known[v.id] ?? 64 };
   let fired = 0;
   for (const b of fn.blocks) {
     for (const x of b.insts) {
@@ -36,17 +37,31 @@ export function zeroExtensions(fn: Func, _ctx: PassContext): number {
   return fired;
 }
 
-const bitLength = (v: bigint): number => (v === 0n ? 0 : v.toString(2).length);
+/** Bits needed by an unsigned value. */
+function bitLength(v: bigint): number {
+  if (v < 0x1_0000_0000n) return 32 - Math.clz32(Number(v));
+  return 64 - Math.clz32(Number(v >> 32n));
+}
 
-/** Highest possible set bit + 1 of every value (64 when nothing is known). */
-export function knownBits(fn: Func): Map<Inst, number> {
-  const bits = new Map<Inst, number>();
-  const get = (v: Inst | null): number => (v === null ? 64 : (bits.get(v) ?? 64));
-  const imm = (x: Inst): number => bitLength(BigInt.asUintN(x.w, BigInt(x.imm)));
-  const operandB = (x: Inst): number => (x.b === null ? imm(x) : get(x.b));
+/** Bits needed by an ALU immediate as the operation sees it (ALU64 sign-extends). */
+function immBits(x: Inst): number {
+  const i = x.imm;
+  if (i < 0) return x.w;
+  return 32 - Math.clz32(i);
+}
+
+/**
+ * Highest possible set bit + 1 of every value, by instruction id (64 when nothing is known);
+ * instructions made later (ids past the array) read as unknown.
+ */
+export function knownBits(fn: Func): Uint8Array {
+  const bits = new Uint8Array(fn.instCount).fill(64);
+  const seen = new Uint8Array(fn.instCount);
+  const get = (v: Inst | null): number => (v === null || v.id >= bits.length ? 64 : bits[v.id]!);
+  const operandB = (x: Inst): number => (x.b === null ? immBits(x) : get(x.b));
   const eval1 = (x: Inst): number => {
     const w = x.w;
-    const cap = (n: number): number => Math.min(n, w);
+    const cap = (n: number): number => (n < w ? n : w);
     switch (x.op) {
       case Op.Const:
         return bitLength(x.k);
@@ -82,25 +97,28 @@ export function knownBits(fn: Func): Map<Inst, number> {
       case Op.Ubfiz:
         return x.imm + x.imm2;
       case Op.Phi: {
+        // optimistic: operands not seen yet (back edges) count as nothing until they are
         let m = 0;
-        for (const a of x.args!) m = Math.max(m, a === x ? 0 : (bits.get(a) ?? 0));
+        for (const a of x.args!) if (a !== x && a.id < bits.length && seen[a.id]) m = Math.max(m, bits[a.id]!);
         return m;
       }
       default:
         return w;
     }
   };
-  // optimistic over loops: phis start from what their operands known so far say, and grow
+  // rounds in reverse post-order: phis grow until nothing changes
   for (let round = 0; round < 8; round++) {
     let changed = false;
     for (const b of fn.blocks) {
       for (const x of b.insts) {
         if (x.removed) continue;
         const v = eval1(x);
-        const old = bits.get(x);
-        const nv = old === undefined ? v : Math.max(old, v);
-        if (nv !== old) {
-          bits.set(x, nv);
+        if (!seen[x.id]) {
+          seen[x.id] = 1;
+          bits[x.id] = v;
+          changed = true;
+        } else if (v > bits[x.id]!) {
+          bits[x.id] = v;
           changed = true;
         }
       }
@@ -108,13 +126,7 @@ export function knownBits(fn: Func): Map<Inst, number> {
     if (!changed) return bits;
   }
   // no fixed point in time: assume nothing of phis and recompute everything from them once
-  // (in reverse post-order every other operand comes first)
-  bits.clear();
-  for (const b of fn.blocks) {
-    for (const x of b.insts) {
-      if (x.removed) continue;
-      bits.set(x, x.op === Op.Phi ? 64 : eval1(x));
-    }
-  }
+  bits.fill(64);
+  for (const b of fn.blocks) for (const x of b.insts) if (!x.removed && x.op !== Op.Phi) bits[x.id] = eval1(x);
   return bits;
 }
