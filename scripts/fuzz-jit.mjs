@@ -4,7 +4,10 @@
 // qemu-aarch64 on other hosts), each compared with the interpreter: R0 and the whole buffer.
 //
 //   node scripts/fuzz-jit.mjs [--count N] [--start S] [--workers W] [--verbose] [--maps]
-//                             [--progress SECONDS] [--max-reports N] [--no-compile]
+//                             [--progress SECONDS] [--max-reports N] [--no-compile] [--O0]
+//
+// The JIT compiles with its optimization tier on (the default), and the summary says how
+// often each optimizer pass fired over the run; --O0 fuzzes the 1:1 path instead.
 //
 // --maps (npm run fuzz:maps): programs that also look up, update and delete in an array and a
 // hash map (src/jit/fuzz/maps.ts); the final contents of both maps must agree too.
@@ -22,7 +25,7 @@ import { pathToFileURL } from 'node:url';
 import { arm64NodeCommand, emulationProblems, ensureOverlay, nativeArm64, root } from './arm64-env.mjs';
 
 function parseArgs(argv) {
-  const o = { count: 1_000_000, start: 0, workers: availableParallelism(), verbose: false, progress: 30, maxReports: 20, compile: true, worker: false, stride: 1, hang: 600, maps: false };
+  const o = { count: 1_000_000, start: 0, workers: availableParallelism(), verbose: false, progress: 30, maxReports: 20, compile: true, worker: false, stride: 1, hang: 600, maps: false, optimize: true };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = () => {
@@ -40,6 +43,7 @@ function parseArgs(argv) {
     else if (a === '--verbose') o.verbose = true;
     else if (a === '--maps') o.maps = true;
     else if (a === '--no-compile') o.compile = false;
+    else if (a === '--O0') o.optimize = false;
     else if (a === '--worker') o.worker = true;
     else throw new Error(`unknown argument ${a} (see the header of scripts/fuzz-jit.mjs)`);
   }
@@ -51,17 +55,19 @@ const dist = (path) => pathToFileURL(join(root, 'dist', path)).href;
 // --- worker: runs in the arm64 Node -------------------------------------------------------------
 // Protocol, one line each: "+" program agreed, "!<json>" program failed, "=<json>" final stats.
 async function worker(o) {
-  const { runFuzzCase, programText } = await import(dist('jit/fuzz/differential.js'));
+  const { runFuzzCase, programText, addPassCounts } = await import(dist('jit/fuzz/differential.js'));
   const { jitExecutor } = await import(dist('jit/fuzz/jit-executor.js'));
   const { generateProgram } = await import(dist('bpf/program-generator.js'));
   const { runMapFuzzCase } = await import(dist('jit/fuzz/maps.js'));
   const { FUZZ_MAP_PROGRAMS } = await import(dist('jit/fuzz/maps.js'));
-  const executor = jitExecutor();
+  const executor = jitExecutor({ optimize: o.optimize });
   const forms = new Set();
   let mapCalls = 0;
   let inlined = 0;
   let slots = 0;
   let executed = 0;
+  let optimized = 0;
+  const passes = {};
   const say = (line) => writeSync(1, `${line}\n`);
   // self-test of the crash attribution: this seed dies like a JIT crash would
   const crashSeed = process.env.A64JIT_FUZZ_SELFTEST_CRASH_SEED;
@@ -74,6 +80,8 @@ async function worker(o) {
     } else {
       slots += r.slots;
       executed += r.executed;
+      if (r.passes) optimized++;
+      addPassCounts(passes, r.passes);
     }
     if (r.ok && o.verbose) {
       say(`#fuzz-jit: seed ${seed}: JIT and interpreter agree${o.maps ? ` (${r.helperCalls} map helper calls, ${r.inlined} inlined lookups)` : ` (${r.slots} slots, ${r.executed} instructions executed)`}`);
@@ -81,7 +89,7 @@ async function worker(o) {
     }
     say(r.ok ? '+' : `!${JSON.stringify({ seed, report: r.report })}`);
   }
-  say(`=${JSON.stringify({ slots, executed, forms: [...forms], mapCalls, inlined })}`);
+  say(`=${JSON.stringify({ slots, executed, forms: [...forms], mapCalls, inlined, optimized, passes })}`);
 }
 
 // --- coordinator: runs on any host ---------------------------------------------------------------
@@ -120,6 +128,8 @@ async function coordinate(o) {
   let mapCalls = 0;
   let inlined = 0;
   let reported = 0;
+  let optimized = 0;
+  const passes = {};
 
   const report = (seed, text) => {
     failures.push(seed);
@@ -135,7 +145,7 @@ async function coordinate(o) {
       let remaining = count;
       let buffered = '';
       let lastOutput = Date.now();
-      const child = spawn(node.command, [...node.args, join(root, 'scripts', 'fuzz-jit.mjs'), '--worker', '--start', String(first), '--count', String(count), '--stride', String(workers), ...(o.verbose ? ['--verbose'] : []), ...(o.maps ? ['--maps'] : [])], {
+      const child = spawn(node.command, [...node.args, join(root, 'scripts', 'fuzz-jit.mjs'), '--worker', '--start', String(first), '--count', String(count), '--stride', String(workers), ...(o.verbose ? ['--verbose'] : []), ...(o.maps ? ['--maps'] : []), ...(o.optimize ? [] : ['--O0'])], {
         cwd: root,
         env,
         stdio: ['ignore', 'pipe', 'inherit'],
@@ -170,6 +180,8 @@ async function coordinate(o) {
             mapCalls += stats.mapCalls;
             inlined += stats.inlined;
             for (const f of stats.forms) forms.add(f);
+            optimized += stats.optimized;
+            for (const [k, v] of Object.entries(stats.passes)) passes[k] = (passes[k] ?? 0) + v;
           } else if (line.startsWith('#')) {
             log(line.slice(1));
           } else if (line.length > 0) {
@@ -213,8 +225,13 @@ async function coordinate(o) {
   const covered = expected.filter((f) => forms.has(f)).length;
   if (o.maps) log(`fuzz-jit: ${mapCalls} map helper call sites, ${inlined} inlined array lookups; ${(done / Math.max(seconds, 1)).toFixed(1)} programs/s`);
   else log(`fuzz-jit: forms covered ${covered}/${expected.length}; average ${(slots / Math.max(done, 1)).toFixed(0)} slots and ${(executed / Math.max(done, 1)).toFixed(0)} executed instructions per program; ${(done / Math.max(seconds, 1)).toFixed(1)} programs/s`);
+  if (o.optimize && !o.maps) {
+    const { PASS_NAMES } = await import(dist('jit/index.js'));
+    const fired = PASS_NAMES.map((n) => `${n} ${passes[n] ?? 0}`).join(', ');
+    log(`fuzz-jit: ${optimized} of ${done} programs optimized (the rest compiled 1:1); optimizer passes fired: ${fired}`);
+  }
   if (failures.length > 0) log(`fuzz-jit: failing seeds: ${failures.sort((a, b) => a - b).join(', ')}`);
-  log(`fuzz-jit: ${done} programs${o.maps ? ' with maps' : ''}, ${failures.length} mismatches (seeds ${o.start}..${last}, ${where}, ${seconds} s)`);
+  log(`fuzz-jit: ${done} programs${o.maps ? ' with maps' : ''}, ${failures.length} mismatches (seeds ${o.start}..${last}, ${where}, ${o.optimize ? 'optimized' : '-O0'}, ${seconds} s)`);
   return failures.length === 0 && done === o.count ? 0 : 1;
 }
 

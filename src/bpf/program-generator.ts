@@ -195,6 +195,16 @@ interface FunctionPlan {
   readonly callable: boolean;
   /** argument 2 (R2) points at the caller's stack window: this function reads and writes it */
   readonly outerArg: boolean;
+  /**
+   * For the optimizer's frame passes (issue 11): a leaf callee touches no stack and calls
+   * nothing (it may run without a frame record); a function whose R10 never escapes (no
+   * pointer into its frame is made) keeps spill slots, always accessed at one size, which a
+   * JIT may hold in registers.
+   */
+  readonly leaf: boolean;
+  readonly noEscape: boolean;
+  /** spill slots (offset from R10, size) of a noEscape function, outside its window */
+  readonly spills: readonly { readonly off: number; readonly size: 4 | 8 }[];
   cost: number;
   loopProduct: number;
   code: Piece[];
@@ -275,6 +285,19 @@ function generateMemory(rng: Rng): Uint8Array {
   return mem;
 }
 
+/** Up to four spill slots beside the 64-byte window (below it, or above when there is no room). */
+function spillSlots(rng: Rng, window: number): { off: number; size: 4 | 8 }[] {
+  const n = rng.range(1, 4);
+  const below = window - 8 * n >= -512;
+  if (!below && window + WINDOW + 8 * n > 0) return [];
+  const out: { off: number; size: 4 | 8 }[] = [];
+  for (let k = 0; k < n; k++) {
+    const size = rng.chance(0.7) ? 8 : 4;
+    out.push({ off: below ? window - 8 * (k + 1) : window + WINDOW + 8 * k, size });
+  }
+  return out;
+}
+
 class Generator {
   readonly plans: FunctionPlan[] = [];
   #labels = 0;
@@ -303,13 +326,19 @@ class Generator {
     for (let i = 0; i <= subprograms; i++) {
       // arities 1..12, with the stack-argument counts (6..12) as likely as the register ones
       const arity = i === 0 ? 0 : rng.chance(0.5) ? rng.range(1, 5) : rng.range(6, 12);
+      const window = -8 * rng.range(WINDOW / 8, 512 / 8);
+      const leaf = i > 0 && rng.chance(0.3);
+      const noEscape = !leaf && rng.chance(0.4);
       plans.push({
         index: i,
         arity,
         memArg: i === 0 || rng.chance(0.8),
-        window: -8 * rng.range(WINDOW / 8, 512 / 8),
+        window,
         callable: i > 0 && arity <= 5 && rng.chance(0.5),
-        outerArg: i > 0 && arity >= 2 && rng.chance(0.35),
+        outerArg: i > 0 && arity >= 2 && !leaf && rng.chance(0.35),
+        leaf,
+        noEscape,
+        spills: noEscape ? spillSlots(rng, window) : [],
         cost: 0,
         loopProduct: 1,
         code: [],
@@ -395,7 +424,8 @@ class Generator {
     this.#mult = 1;
     this.#depth = 0;
     const kinds: Kind[] = new Array<Kind>(11).fill(DEAD);
-    kinds[BPF_REG_FP] = { t: 'ptr', region: 'stack', lo: 0, hi: 0, align: 16 };
+    // a leaf never touches its stack; a noEscape function keeps R10 out of derived pointers
+    if (!plan.leaf) kinds[BPF_REG_FP] = { t: 'ptr', region: 'stack', lo: 0, hi: 0, align: 16 };
     const s: State = { kinds, reserved: new Set([BPF_REG_FP]) };
     if (plan.index === 0) {
       kinds[1] = { t: 'ptr', region: 'mem', lo: 0, hi: 0, align: 16 };
@@ -418,7 +448,10 @@ class Generator {
         s.reserved.add(9);
       });
     }
-    prologue.push(() => this.#initWindow(plan.window));
+    if (!plan.leaf) prologue.push(() => this.#initWindow(plan.window));
+    for (const sp of plan.spills) {
+      prologue.push(() => this.#emit(insn(BpfClass.ST | BpfMode.MEM | SIZE_FIELD[sp.size], BPF_REG_FP, 0, sp.off, this.#imm32())));
+    }
     if (plan.index === 0) prologue.push(() => this.#initRegisters(s));
     for (const step of prologue) {
       step();
@@ -430,7 +463,7 @@ class Generator {
     this.#block(s, statements);
     this.#flushIncoming(s);
     if (plan.index === 0) this.#mainEpilogue(s, plan.window);
-    else this.#calleeEpilogue(s, plan.window);
+    else this.#calleeEpilogue(s, plan.leaf ? null : plan.window);
     this.#emit(insn(BpfClass.JMP | BpfJmpOp.EXIT));
   }
 
@@ -472,7 +505,7 @@ class Generator {
     this.#emit(insn(BpfClass.LDX | BpfMode.MEM | BpfSize.DW, dst, BPF_REG_PARAMS, 8 * k));
     this.#set(s, dst, SCALAR);
     // spill it to the stack window sometimes, so the value survives register pressure
-    if (rng.chance(0.3)) {
+    if (rng.chance(0.3) && !this.#plan.leaf) {
       this.#emit(insn(BpfClass.STX | BpfMode.MEM | BpfSize.DW, BPF_REG_FP, dst, this.#plan.window + 8 * rng.int(WINDOW / 8)));
     }
   }
@@ -498,9 +531,10 @@ class Generator {
   }
 
   /** Callee epilogue: everything observable goes into R0 (the caller sees only R0 and memory). */
-  #calleeEpilogue(s: State, window: number): void {
+  #calleeEpilogue(s: State, window: number | null): void {
     const rng = this.rng;
     this.#foldIntoR0(s, []);
+    if (window === null) return;
     for (let j = 0; j < WINDOW / 8; j++) {
       if (!rng.chance(0.6)) continue;
       const tmp = 1 + (j % 5);
@@ -551,6 +585,7 @@ class Generator {
       this.#emit(rng.chance(0.5) ? insn(BpfClass.JMP | BpfJmpOp.JA) : insn(BpfClass.JMP32 | BpfJmpOp.JA));
       return;
     }
+    if (roll < 99) return this.#pattern(s);
     return this.#alu(s);
   }
 
@@ -778,7 +813,9 @@ class Generator {
     if (w.length === 0) return;
     const dst = rng.pick(w);
     const memBase = s.kinds[9]?.t === 'ptr' && s.kinds[9].region === 'mem' && s.kinds[9].lo === 0 && s.kinds[9].hi === 0 ? 9 : undefined;
-    const toStack = memBase === undefined || rng.chance(0.3);
+    const stackOk = !this.#plan.noEscape && !this.#plan.leaf;
+    if (memBase === undefined && !stackOk) return this.#alu(s);
+    const toStack = stackOk && (memBase === undefined || rng.chance(0.3));
     const base = toStack ? BPF_REG_FP : memBase;
     const scalars = this.#scalars(s).filter((r) => r !== dst || rng.chance(0.5));
     if (scalars.length > 0 && rng.chance(0.5)) {
@@ -897,8 +934,17 @@ class Generator {
     }
     const cls = wide ? BpfClass.ALU64 : BpfClass.ALU;
     const j = rng.chance(0.5) ? BpfClass.JMP : BpfClass.JMP32;
+    // a value derived from the counter before its step and one after it (i + 8 and i' + 8):
+    // what an optimizer may count from the stepped value instead
+    const derived = this.#writableScalars(s).filter((r) => r !== c);
+    const before = derived.length > 0 && rng.chance(0.3) ? rng.pick(derived) : undefined;
+    if (before !== undefined) {
+      this.#emit(insn(BpfClass.ALU64 | BpfAluOp.MOV | BpfSource.X, before, c));
+      this.#emit(insn(BpfClass.ALU64 | BpfAluOp.ADD | BpfSource.K, before, 0, 0, rng.range(1, 64)));
+    }
     if (down) {
       this.#emit(rng.chance(0.5) ? insn(cls | BpfAluOp.SUB | BpfSource.K, c, 0, 0, 1) : insn(cls | BpfAluOp.ADD | BpfSource.K, c, 0, 0, -1));
+      this.#afterStep(s, c, before);
       const [op, imm] = rng.pick([
         [BpfJmpOp.JNE, 0],
         [BpfJmpOp.JGT, 0],
@@ -910,6 +956,7 @@ class Generator {
       this.#emit(insn(j | op | BpfSource.K, c, 0, 0, imm), { label: top });
     } else {
       this.#emit(rng.chance(0.5) ? insn(cls | BpfAluOp.ADD | BpfSource.K, c, 0, 0, 1) : insn(cls | BpfAluOp.SUB | BpfSource.K, c, 0, 0, -1));
+      this.#afterStep(s, c, before);
       const [op, imm] = rng.pick([
         [BpfJmpOp.JLT, n],
         [BpfJmpOp.JSLT, n],
@@ -923,14 +970,24 @@ class Generator {
     s.reserved.delete(c);
   }
 
+  /** After a loop counter's step: counter + k into the register that got counter + k before it. */
+  #afterStep(s: State, c: number, before: number | undefined): void {
+    if (before === undefined || s.reserved.has(before)) return;
+    this.#emit(insn(BpfClass.ALU64 | BpfAluOp.MOV | BpfSource.X, before, c));
+    this.#emit(insn(BpfClass.ALU64 | BpfAluOp.ADD | BpfSource.K, before, 0, 0, this.rng.range(1, 64)));
+    this.#set(s, before, SCALAR);
+  }
+
   /** call local (or callx through lddw) with the callee's arity: R1-R5 then R11 slots. */
   #call(s: State): void {
     const rng = this.rng;
+    if (this.#plan.leaf) return this.#alu(s);
     const hasBase = s.reserved.has(9) && s.kinds[9]?.t === 'ptr';
     const candidates = this.plans.filter(
       (p) =>
         p.index > this.#plan.index &&
         (!p.memArg || hasBase) &&
+        (!p.outerArg || !this.#plan.noEscape) &&
         this.#plan.cost + this.#mult * p.cost <= MAX_COST &&
         this.#mult * p.loopProduct <= MAX_LOOP_PRODUCT,
     );
@@ -1002,6 +1059,364 @@ class Generator {
     // after a call: R0 is the result, R1-R5 are unreadable, R6-R9 and the stack are kept
     s.kinds[0] = SCALAR;
     for (let r = 1; r <= 5; r++) s.kinds[r] = DEAD;
+  }
+
+  // --- optimizer patterns (issue 11) ----------------------------------------------------------
+  // The shapes each pass of the JIT's optimization tier looks for, and near misses that it
+  // must leave alone: byte ladders in both orders, rotates and funnel shifts, shift-and-mask
+  // pairs and field inserts, small diamonds, spills and fills, address arithmetic chains,
+  // zero-extension idioms, multiplies by constants.
+
+  #pattern(s: State): void {
+    const rng = this.rng;
+    const p = rng.int(11);
+    if (p === 0) return this.#ladder(s);
+    if (p === 1) return this.#rotate(s);
+    if (p === 2) return this.#shiftMask(s);
+    if (p === 3) return this.#fieldInsert(s);
+    if (p === 4 && this.#depth < 3) return this.#select(s);
+    if (p === 5) return this.#spill(s);
+    if (p === 6) return this.#addressChain(s);
+    if (p === 7) return this.#zeroExtend(s);
+    if (p === 8) return this.#swapBytes(s);
+    if (p === 9) return this.#multiplyByConstant(s);
+    return this.#ladder(s);
+  }
+
+  /** two distinct writable registers, or undefined */
+  #twoWritable(s: State): [number, number] | undefined {
+    const w = this.#writable(s);
+    if (w.length < 2) return undefined;
+    const a = this.rng.pick(w);
+    const b = this.rng.pick(w.filter((r) => r !== a));
+    return [a, b];
+  }
+
+  /**
+   * d = bytes [off, off + n) of a pointer, assembled with shifts and ORs in little- or
+   * big-endian order (the loads in any order); now and then a byte twice, a gap, or a store in
+   * between, which must keep the byte loads.
+   */
+  #ladder(s: State): void {
+    const rng = this.rng;
+    const n = rng.pick([2, 4, 4, 8, 8] as const);
+    const where = this.#address(s, n, false);
+    const regs = this.#twoWritable(s);
+    if (!where || !regs) return this.#alu(s);
+    const [d, t] = regs;
+    if (where.base === d || where.base === t) return this.#alu(s);
+    const wide = n === 8 || rng.chance(0.4);
+    const cls = wide ? BpfClass.ALU64 : BpfClass.ALU;
+    const big = rng.chance(0.4);
+    const order = Array.from({ length: n }, (_, i) => i);
+    if (rng.chance(0.5)) for (let i = n - 1; i > 0; i--) { const j = rng.int(i + 1); [order[i], order[j]] = [order[j] as number, order[i] as number]; }
+    const miss = rng.chance(0.15) ? rng.int(3) : -1; // 0: a byte twice, 1: a gap, 2: a store in between
+    order.forEach((k, i) => {
+      const byte = miss === 0 && i === 1 ? (order[0] as number) : miss === 1 && i === 1 ? k + (k + 1 < n ? 1 : -1) : k;
+      const r = i === 0 ? d : t;
+      this.#emit(insn(BpfClass.LDX | BpfMode.MEM | BpfSize.B, r, where.base, where.off + byte));
+      const shift = 8 * (big ? n - 1 - k : k);
+      if (shift > 0) this.#emit(insn(cls | BpfAluOp.LSH | BpfSource.K, r, 0, 0, shift));
+      if (i > 0) this.#emit(insn(cls | (rng.chance(0.85) ? BpfAluOp.OR : BpfAluOp.ADD) | BpfSource.X, d, t));
+      if (miss === 2 && i === 1) {
+        const st = this.#address(s, 1, false);
+        if (st && st.base !== d && st.base !== t) this.#emit(insn(BpfClass.ST | BpfMode.MEM | BpfSize.B, st.base, 0, st.off, this.#imm32()));
+      }
+    });
+    this.#set(s, d, SCALAR);
+    this.#set(s, t, SCALAR);
+  }
+
+  /** rotates by a constant (OR, XOR or ADD of the halves), funnel shifts, rotates by a register */
+  #rotate(s: State): void {
+    const rng = this.rng;
+    const scalars = this.#scalars(s);
+    const regs = this.#twoWritable(s);
+    if (scalars.length === 0 || !regs) return this.#alu(s);
+    const [d, t] = regs;
+    if (scalars.every((q) => q === t)) return this.#alu(s);
+    const wide = rng.chance(0.5);
+    const w = wide ? 64 : 32;
+    const cls = wide ? BpfClass.ALU64 : BpfClass.ALU;
+    const x = rng.pick(scalars.filter((q) => q !== t));
+    const others = scalars.filter((q) => q !== d);
+    const y = others.length > 0 && rng.chance(0.2) ? rng.pick(others) : x; // a funnel shift when y differs
+    const combine = rng.pick([BpfAluOp.OR, BpfAluOp.OR, BpfAluOp.XOR, BpfAluOp.ADD]);
+    if (rng.chance(0.25) && x === y) {
+      // by a register: (x >> r) | (x << (-r & (w - 1)))
+      const r = rng.pick(scalars.filter((q) => q !== d && q !== t).concat([x]));
+      if (r === d || r === t) return this.#alu(s);
+      this.#emit(insn(cls | BpfAluOp.MOV | BpfSource.X, t, r));
+      this.#emit(insn(cls | BpfAluOp.NEG, t));
+      if (rng.chance(0.6)) this.#emit(insn(cls | BpfAluOp.AND | BpfSource.K, t, 0, 0, w - 1));
+      if (d !== x) this.#emit(insn(cls | BpfAluOp.MOV | BpfSource.X, d, x));
+      this.#emit(insn(cls | BpfAluOp.LSH | BpfSource.X, d, t));
+      this.#emit(insn(cls | BpfAluOp.MOV | BpfSource.X, t, x));
+      this.#emit(insn(cls | BpfAluOp.RSH | BpfSource.X, t, r));
+      this.#emit(insn(cls | combine | BpfSource.X, d, t));
+    } else {
+      const k = rng.range(1, w - 1);
+      this.#emit(insn(cls | BpfAluOp.MOV | BpfSource.X, d, x));
+      this.#emit(insn(cls | BpfAluOp.LSH | BpfSource.K, d, 0, 0, k));
+      this.#emit(insn(cls | BpfAluOp.MOV | BpfSource.X, t, y));
+      this.#emit(insn(cls | BpfAluOp.RSH | BpfSource.K, t, 0, 0, rng.chance(0.9) ? w - k : rng.range(1, w - 1)));
+      this.#emit(insn(cls | combine | BpfSource.X, d, t));
+    }
+    this.#set(s, d, SCALAR);
+    this.#set(s, t, SCALAR);
+  }
+
+  /** (x >> s) & mask, (x << a) >> b (arithmetic too), (x & mask) << s, -(x & 1), and masks */
+  #shiftMask(s: State): void {
+    const rng = this.rng;
+    const scalars = this.#scalars(s);
+    const w8 = this.#writable(s);
+    if (scalars.length === 0 || w8.length === 0) return this.#alu(s);
+    const d = rng.pick(w8);
+    const x = rng.pick(scalars);
+    const wide = rng.chance(0.5);
+    const w = wide ? 64 : 32;
+    const cls = wide ? BpfClass.ALU64 : BpfClass.ALU;
+    const nbits = rng.range(1, w - 1);
+    const mask = (bits: number): number => (bits >= 32 ? -1 : bits === 31 ? 0x7fffffff : (1 << bits) - 1);
+    if (d !== x) this.#emit(insn(cls | BpfAluOp.MOV | BpfSource.X, d, x));
+    switch (rng.int(6)) {
+      case 0: {
+        const sh = rng.int(w);
+        this.#emit(insn(cls | BpfAluOp.RSH | BpfSource.K, d, 0, 0, sh));
+        this.#emit(insn(cls | BpfAluOp.AND | BpfSource.K, d, 0, 0, mask(Math.min(nbits, 31))));
+        break;
+      }
+      case 1: {
+        const a = rng.int(w);
+        const b = rng.chance(0.8) ? rng.range(a, w - 1) : rng.int(w);
+        this.#emit(insn(cls | BpfAluOp.LSH | BpfSource.K, d, 0, 0, a));
+        this.#emit(insn(cls | (rng.chance(0.5) ? BpfAluOp.RSH : BpfAluOp.ARSH) | BpfSource.K, d, 0, 0, b));
+        break;
+      }
+      case 2: {
+        // (x & mask) << s, the AND 32-bit and the shift 64-bit now and then
+        this.#emit(insn((rng.chance(0.3) ? BpfClass.ALU : cls) | BpfAluOp.AND | BpfSource.K, d, 0, 0, mask(Math.min(nbits, 31))));
+        this.#emit(insn(cls | BpfAluOp.LSH | BpfSource.K, d, 0, 0, rng.int(w)));
+        break;
+      }
+      case 3:
+        this.#emit(insn(cls | BpfAluOp.AND | BpfSource.K, d, 0, 0, 1));
+        this.#emit(insn(cls | BpfAluOp.NEG, d));
+        break;
+      case 4: {
+        const sh = rng.range(1, 31);
+        this.#emit(insn(cls | BpfAluOp.AND | BpfSource.K, d, 0, 0, ((1 << rng.range(1, 31 - sh)) - 1) << sh));
+        this.#emit(insn(cls | BpfAluOp.RSH | BpfSource.K, d, 0, 0, sh));
+        break;
+      }
+      default:
+        this.#emit(insn(cls | BpfAluOp.AND | BpfSource.K, d, 0, 0, rng.pick([0xff, 0xffff, -1, 0x7fff])));
+        break;
+    }
+    this.#set(s, d, SCALAR);
+  }
+
+  /** (a & ~M) | ((b & m) << s): a bitfield insert */
+  #fieldInsert(s: State): void {
+    const rng = this.rng;
+    const scalars = this.#scalars(s);
+    const regs = this.#twoWritable(s);
+    if (scalars.length === 0 || !regs) return this.#alu(s);
+    const [d, t] = regs;
+    const wide = rng.chance(0.5);
+    const cls = wide ? BpfClass.ALU64 : BpfClass.ALU;
+    const sh = rng.range(0, 24);
+    const n = rng.range(1, 30 - sh);
+    const m = (1 << n) - 1;
+    this.#emit(insn(cls | BpfAluOp.MOV | BpfSource.X, t, rng.pick(scalars)));
+    this.#emit(insn(cls | BpfAluOp.AND | BpfSource.K, t, 0, 0, m));
+    if (sh > 0) this.#emit(insn(cls | BpfAluOp.LSH | BpfSource.K, t, 0, 0, sh));
+    this.#emit(insn(cls | BpfAluOp.MOV | BpfSource.X, d, rng.pick(scalars)));
+    this.#emit(insn(cls | BpfAluOp.AND | BpfSource.K, d, 0, 0, rng.chance(0.9) ? ~(m << sh) : ~m));
+    this.#emit(insn(cls | BpfAluOp.OR | BpfSource.X, d, t));
+    this.#set(s, d, SCALAR);
+    this.#set(s, t, SCALAR);
+  }
+
+  /**
+   * if (a OP b) goto L; d = v (or d += 1, d = -d, d ^= -1, d = 0/1/-1); [goto E; L: d = w; E:]
+   * L: ...   (what conditional selects come from)
+   */
+  #select(s: State): void {
+    const rng = this.rng;
+    const scalars = this.#scalars(s);
+    const dsts = this.#writableScalars(s);
+    if (scalars.length === 0 || dsts.length === 0) return this.#alu(s);
+    const d = rng.pick(dsts);
+    const arm = (): void => {
+      const wide = rng.chance(0.6);
+      const cls = wide ? BpfClass.ALU64 : BpfClass.ALU;
+      switch (rng.int(6)) {
+        case 0:
+          this.#emit(insn(cls | BpfAluOp.MOV | BpfSource.X, d, rng.pick(scalars)));
+          break;
+        case 1:
+          this.#emit(insn(cls | BpfAluOp.ADD | BpfSource.K, d, 0, 0, 1));
+          break;
+        case 2:
+          this.#emit(insn(cls | BpfAluOp.NEG, d));
+          break;
+        case 3:
+          this.#emit(insn(cls | BpfAluOp.XOR | BpfSource.K, d, 0, 0, -1));
+          break;
+        case 4:
+          this.#emit(insn(cls | BpfAluOp.MOV | BpfSource.K, d, 0, 0, rng.pick([0, 1, -1])));
+          break;
+        default:
+          this.#emit(insn(cls | BpfAluOp.MOV | BpfSource.K, d, 0, 0, this.#imm32()));
+          break;
+      }
+    };
+    const skip = this.#newLabel();
+    const op = rng.pick(CONDITIONS);
+    const jcls = rng.chance(0.5) ? BpfClass.JMP : BpfClass.JMP32;
+    if (rng.chance(0.5)) this.#emit(insn(jcls | op | BpfSource.X, rng.pick(scalars), rng.pick(scalars)), { label: skip });
+    else this.#emit(insn(jcls | op | BpfSource.K, rng.pick(scalars), 0, 0, rng.range(-3, 3)), { label: skip });
+    arm();
+    if (rng.chance(0.5)) {
+      const done = this.#newLabel();
+      this.#emit(insn(BpfClass.JMP | BpfJmpOp.JA), { label: done });
+      this.#bind(skip);
+      arm();
+      this.#bind(done);
+    } else this.#bind(skip);
+    this.#set(s, d, SCALAR);
+  }
+
+  /** a register to a spill slot, or a spill slot back (same slot, same size, every time) */
+  #spill(s: State): void {
+    const rng = this.rng;
+    const slots = this.#plan.spills;
+    if (slots.length === 0) return this.#alu(s);
+    const slot = rng.pick(slots);
+    const size = SIZE_FIELD[slot.size];
+    const scalars = this.#scalars(s);
+    if (rng.chance(0.5) && scalars.length > 0) {
+      this.#emit(insn(BpfClass.STX | BpfMode.MEM | size, BPF_REG_FP, rng.pick(scalars), slot.off));
+      return;
+    }
+    const w = this.#writable(s);
+    if (w.length === 0) return;
+    const d = rng.pick(w);
+    this.#emit(insn(BpfClass.LDX | (slot.size === 4 && rng.chance(0.3) ? BpfMode.MEMSX : BpfMode.MEM) | size, d, BPF_REG_FP, slot.off));
+    this.#set(s, d, SCALAR);
+  }
+
+  /** p = base + const + (x & mask) [<< log2(size)], then a load or store through p */
+  #addressChain(s: State): void {
+    const rng = this.rng;
+    const memBase = s.kinds[9]?.t === 'ptr' && s.kinds[9].region === 'mem' && s.kinds[9].lo === 0 && s.kinds[9].hi === 0 ? 9 : undefined;
+    const stackOk = !this.#plan.noEscape && !this.#plan.leaf;
+    const scalars = this.#scalars(s);
+    const regs = this.#twoWritable(s);
+    if ((memBase === undefined && !stackOk) || scalars.length === 0 || !regs) return this.#alu(s);
+    const [p, t] = regs;
+    const toStack = stackOk && (memBase === undefined || rng.chance(0.4));
+    const size = rng.pick([1, 2, 4, 8] as const);
+    const scale = rng.chance(0.5) ? Math.log2(size) : 0;
+    const bits = toStack ? 3 : 8;
+    const k = toStack ? this.#plan.window : rng.int(FUZZ_MEM_SIZE - (((1 << bits) - 1) << scale) - 16);
+    this.#emit(insn(BpfClass.ALU64 | BpfAluOp.MOV | BpfSource.X, t, rng.pick(scalars)));
+    this.#emit(insn(BpfClass.ALU64 | BpfAluOp.AND | BpfSource.K, t, 0, 0, (1 << bits) - 1));
+    if (scale > 0) this.#emit(insn(BpfClass.ALU64 | BpfAluOp.LSH | BpfSource.K, t, 0, 0, scale));
+    this.#emit(insn(BpfClass.ALU64 | BpfAluOp.MOV | BpfSource.X, p, toStack ? BPF_REG_FP : (memBase as number)));
+    this.#emit(insn(BpfClass.ALU64 | BpfAluOp.ADD | BpfSource.K, p, 0, 0, k));
+    this.#emit(insn(BpfClass.ALU64 | BpfAluOp.ADD | BpfSource.X, p, t));
+    const hi = ((1 << bits) - 1) << scale;
+    this.#set(s, t, SCALAR);
+    this.#set(s, p, { t: 'ptr', region: toStack ? 'stack' : 'mem', lo: k, hi: k + hi, align: 1 });
+    const off = this.#offsetFor(s.kinds[p] as Kind, size, false);
+    if (off === undefined) return;
+    if (rng.chance(0.5)) {
+      const w = this.#writable(s).filter((r) => r !== p);
+      if (w.length === 0) return;
+      const d = rng.pick(w);
+      this.#emit(insn(BpfClass.LDX | BpfMode.MEM | SIZE_FIELD[size], d, p, off));
+      this.#set(s, d, SCALAR);
+    } else {
+      this.#emit(insn(BpfClass.STX | BpfMode.MEM | SIZE_FIELD[size], p, rng.pick(this.#scalars(s)), off));
+    }
+  }
+
+  /** w = w, x <<= 32; x >>= 32, x &= 0xffffffff, a byte load and its mask */
+  #zeroExtend(s: State): void {
+    const rng = this.rng;
+    const dsts = this.#writableScalars(s);
+    if (dsts.length === 0) return this.#alu(s);
+    const d = rng.pick(dsts);
+    switch (rng.int(4)) {
+      case 0:
+        this.#emit(insn(BpfClass.ALU | BpfAluOp.ADD | BpfSource.K, d, 0, 0, this.#imm32()));
+        this.#emit(insn(BpfClass.ALU | BpfAluOp.MOV | BpfSource.X, d, d));
+        break;
+      case 1:
+        this.#emit(insn(BpfClass.ALU64 | BpfAluOp.LSH | BpfSource.K, d, 0, 0, 32));
+        this.#emit(insn(BpfClass.ALU64 | BpfAluOp.RSH | BpfSource.K, d, 0, 0, 32));
+        break;
+      case 2:
+        this.#emit(insn(BpfClass.ALU64 | BpfAluOp.AND | BpfSource.K, d, 0, 0, -1));
+        this.#emit(insn(BpfClass.ALU | BpfAluOp.MOV | BpfSource.X, d, d));
+        break;
+      default: {
+        const where = this.#address(s, 1, false);
+        if (!where || where.base === d) return;
+        this.#emit(insn(BpfClass.LDX | BpfMode.MEM | BpfSize.B, d, where.base, where.off));
+        this.#emit(insn(BpfClass.ALU64 | BpfAluOp.AND | BpfSource.K, d, 0, 0, rng.pick([0xff, 0xffff, 0x7f])));
+        break;
+      }
+    }
+    this.#set(s, d, SCALAR);
+  }
+
+  /** a 32-bit byte swap written with shifts and masks (or a 16-bit one) */
+  #swapBytes(s: State): void {
+    const rng = this.rng;
+    const scalars = this.#scalars(s);
+    const regs = this.#twoWritable(s);
+    if (scalars.length === 0 || !regs) return this.#alu(s);
+    const [d, t] = regs;
+    const x = rng.pick(scalars);
+    const wide = rng.chance(0.3);
+    const cls = wide ? BpfClass.ALU64 : BpfClass.ALU;
+    const parts: [number, number, number][] = [
+      // [shift right, mask, shift left]
+      [24, 0xff, 0],
+      [8, 0xff00, 0],
+      [0, 0xff00, 8],
+      [0, 0xff, 24],
+    ];
+    const half = rng.chance(0.25);
+    const use = half ? [[8, 0xff, 0], [0, 0xff, 8]] as [number, number, number][] : parts;
+    use.forEach(([r, m, l], i) => {
+      const reg = i === 0 ? d : t;
+      this.#emit(insn(cls | BpfAluOp.MOV | BpfSource.X, reg, x));
+      if (r > 0) this.#emit(insn(cls | BpfAluOp.RSH | BpfSource.K, reg, 0, 0, r));
+      this.#emit(insn(cls | BpfAluOp.AND | BpfSource.K, reg, 0, 0, m));
+      if (l > 0) this.#emit(insn(cls | BpfAluOp.LSH | BpfSource.K, reg, 0, 0, l));
+      if (i > 0) this.#emit(insn(cls | BpfAluOp.OR | BpfSource.X, d, t));
+    });
+    this.#set(s, d, SCALAR);
+    this.#set(s, t, SCALAR);
+  }
+
+  /** x * 2^k, x * (2^k + 1), x / 2^k, x % 2^k (and the constants around them) */
+  #multiplyByConstant(s: State): void {
+    const rng = this.rng;
+    const dsts = this.#writableScalars(s);
+    if (dsts.length === 0) return this.#alu(s);
+    const d = rng.pick(dsts);
+    const cls = rng.chance(0.5) ? BpfClass.ALU64 : BpfClass.ALU;
+    const k = rng.range(0, 30);
+    const c = rng.pick([1 << k, (1 << k) + 1, (1 << k) - 1, 0x80000001 | 0, 33, 1025, 9]);
+    const op = rng.pick([BpfAluOp.MUL, BpfAluOp.MUL, BpfAluOp.DIV, BpfAluOp.MOD]);
+    this.#emit(insn(cls | op | BpfSource.K, d, 0, 0, c));
+    this.#set(s, d, SCALAR);
   }
 
   /** a statement without control flow or calls */

@@ -1,13 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { generatorForms } from '../../src/bpf/program-generator.js';
-import { runFuzzCase, type Executor } from '../../src/jit/fuzz/differential.js';
+import { addPassCounts, runFuzzCase, type Executor } from '../../src/jit/fuzz/differential.js';
 import { jitExecutor } from '../../src/jit/fuzz/jit-executor.js';
+import { PASS_NAMES } from '../../src/jit/opt/index.js';
 
 /**
  * One file's share of the CI differential run (issue 5: at least 20,000 programs, 0
  * mismatches). The seeds are split over several files so vitest's threads run them in
  * parallel, and each file over tests of CHUNK seeds so no single test nears the timeout
  * under qemu. The whole run is seeds 0..19999; `npm run fuzz:jit` goes on to 1,000,000.
+ * The JIT compiles with its optimization tier (issue 11), and every pass of it must fire
+ * somewhere in each file's share: the generator makes the shapes each one looks for.
  */
 const CHUNK = 250;
 /** Full reports printed per chunk; later failures only list their seeds. */
@@ -21,6 +24,8 @@ export function defineFuzzRun(first: number, count: number): void {
     let slots = 0;
     let executed = 0;
     let failed = 0;
+    let optimized = 0;
+    const passes: Record<string, number> = {};
     const started = performance.now();
 
     for (let chunk = first; chunk < first + count; chunk += CHUNK) {
@@ -31,6 +36,8 @@ export function defineFuzzRun(first: number, count: number): void {
         for (let seed = chunk; seed < end; seed++) {
           const r = runFuzzCase(seed, executor, { forms });
           programs++;
+          if (r.passes) optimized++;
+          addPassCounts(passes, r.passes);
           slots += r.slots;
           executed += r.executed;
           if (!r.ok) {
@@ -53,8 +60,10 @@ export function defineFuzzRun(first: number, count: number): void {
           `avg ${(slots / Math.max(programs, 1)).toFixed(0)} slots and ${(executed / Math.max(programs, 1)).toFixed(0)} executed instructions; ` +
           `${expected.length - missing.length}/${expected.length} forms covered`,
       );
+      console.log(`fuzz-jit (vitest): ${optimized} of ${programs} optimized; passes fired: ${PASS_NAMES.map((n) => `${n} ${passes[n] ?? 0}`).join(', ')}`);
       expect(programs).toBe(count);
       expect(missing).toEqual([]);
+      expect(PASS_NAMES.filter((n) => (passes[n] ?? 0) === 0), 'optimizer passes that never fired').toEqual([]);
     });
   });
 }

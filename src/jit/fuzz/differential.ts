@@ -1,5 +1,6 @@
 import { disassemble, formatDisassembly, interpret, type BpfInsn } from '../../bpf/index.js';
 import { FUZZ_DUMP_OFFSET, generateProgram, programForms, type GeneratedProgram } from '../../bpf/program-generator.js';
+import type { PassCounts } from '../opt/index.js';
 
 /**
  * One differential case: the program of a seed runs in the reference interpreter and in an
@@ -30,6 +31,8 @@ export interface Execution {
   readonly value: bigint;
   /** the buffer after the run */
   readonly mem: Uint8Array;
+  /** when the optimization tier compiled the program: how often each of its passes fired */
+  readonly passes?: PassCounts;
 }
 
 /** Runs a generated program (its insns on a copy of its mem) in the implementation under test. */
@@ -44,6 +47,14 @@ export interface FuzzCaseResult {
   readonly executed: number;
   /** present when !ok: everything needed to understand and reproduce the failure */
   readonly report?: string;
+  /** the optimizer's pass counts for this program (absent when it compiled 1:1) */
+  readonly passes?: PassCounts;
+}
+
+/** Sums pass counts into `into` (a fuzz run reports how often each pass fired). */
+export function addPassCounts(into: Record<string, number>, passes: PassCounts | undefined): void {
+  if (!passes) return;
+  for (const [k, v] of Object.entries(passes)) into[k] = (into[k] ?? 0) + (v ?? 0);
 }
 
 export interface FuzzCaseOptions {
@@ -93,7 +104,7 @@ export function runFuzzCase(seed: number, executor: Executor, options: FuzzCaseO
   }
   const diff = firstDifference(expected.mem, actual.mem);
   if (expected.value === actual.value && diff === undefined) {
-    return { seed, ok: true, slots: program.insns.length, executed: expected.instructions };
+    return { seed, ok: true, slots: program.insns.length, executed: expected.instructions, ...(actual.passes ? { passes: actual.passes } : {}) };
   }
   const lines: string[] = [];
   lines.push(`R0: interpreter 0x${hex64(expected.value)}, JIT 0x${hex64(actual.value)}${expected.value === actual.value ? ' (equal)' : ' (DIFFERENT)'}`);

@@ -1,6 +1,7 @@
 import { bufferAddress } from '../../runtime/index.js';
 import { FUZZ_MEM_SIZE, type GeneratedProgram } from '../../bpf/program-generator.js';
 import { JitProgram } from '../program.js';
+import type { OptimizeOptions } from '../opt/index.js';
 import type { Execution, Executor, FuzzMode } from './differential.js';
 
 /**
@@ -9,17 +10,23 @@ import type { Execution, Executor, FuzzMode } from './differential.js';
  * the buffer start, so the buffer itself must be aligned for them to be aligned in memory.
  * One buffer is reused for every case (allocation is noticeable under qemu).
  */
-export function jitExecutor(): Executor {
+export interface JitExecutorOptions {
+  /** the optimization tier (default: on, as JitProgram.compile has it); false: 1:1 */
+  readonly optimize?: boolean | OptimizeOptions;
+}
+
+export function jitExecutor(options: JitExecutorOptions = {}): Executor {
   const backing = Buffer.alloc(FUZZ_MEM_SIZE + 16);
   const misalign = Number(bufferAddress(backing) % 16n);
   const buffer = backing.subarray((16 - misalign) % 16, (16 - misalign) % 16 + FUZZ_MEM_SIZE);
   if (bufferAddress(buffer) % 16n !== 0n) throw new Error('jitExecutor: could not align the buffer');
   return (program: GeneratedProgram, mode: FuzzMode): Execution => {
-    const jit = JitProgram.compile(program.insns, { atomics: mode.atomics, blind: mode.blind });
+    const jit = JitProgram.compile(program.insns, { atomics: mode.atomics, blind: mode.blind, ...(options.optimize !== undefined ? { optimize: options.optimize } : {}) });
     try {
       buffer.set(program.mem);
       const value = jit.run(buffer);
-      return { value, mem: Uint8Array.from(buffer) };
+      const passes = jit.compiled.optimizer;
+      return { value, mem: Uint8Array.from(buffer), ...(passes ? { passes } : {}) };
     } finally {
       jit.free();
     }
