@@ -93,6 +93,8 @@ export interface CompiledProgram {
   readonly tailCallEntry?: number;
   /** present when the optimization tier compiled the program: how often each pass fired */
   readonly optimizer?: PassCounts;
+  /** optimization was on, but the tier does not handle this program: why it compiled 1:1 */
+  readonly unoptimized?: string;
 }
 
 /** `origins` value of instruction words that no BPF slot produced (prologues, epilogues, stubs). */
@@ -135,8 +137,14 @@ export function compileProgram(program: readonly BpfInsn[], options: CompileOpti
     } catch (e) {
       // what the tier does not handle compiles 1:1 (and reports its own errors there)
       if (!(e instanceof OptUnsupported)) throw e;
+      return { ...compileOneToOne(program, info, options), unoptimized: e.message };
     }
   }
+  return compileOneToOne(program, info, options);
+}
+
+/** The 1:1 path: each slot's code on its own, with branch relaxation. */
+function compileOneToOne(program: readonly BpfInsn[], info: ProgramInfo, options: CompileOptions): CompiledProgram {
   if (program.length < MAX_SLOTS_WITHOUT_RELAXATION) {
     try {
       return assemble(program, info, options, new Set(), false);

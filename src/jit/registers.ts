@@ -52,3 +52,11 @@ export const STACK_ARG_REGS: readonly XReg[] = [X5, X6, X7];
 export const STACK_ARG_REG_SLOTS = 3;
 /** Helpers and native functions return in x0 (AAPCS64 6.9). */
 export const RESULT = X0;
+
+/**
+ * The optimization tier (src/jit/opt) does not use the mapping above: it allocates every SSA
+ * value a register of its own from x0-x9 and x13-x15 (caller-saved) and x19-x28 (callee-saved,
+ * saved by its prologues), never x10-x12 (TMP1-3, the shared emit helpers' temporaries) nor
+ * x16-x18. Reservations: x27/x28 (CTX, ENTRY_FP) when the program calls helpers; programs
+ * compiled for tail calls (x26) or with an instruction budget (x24) compile 1:1.
+ */

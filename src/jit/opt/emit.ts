@@ -118,6 +118,8 @@ export interface ProgramEmitter {
   readonly functionOffsets: number[];
   /** test-bit branches (TBZ/TBNZ) may be used (their reach is 32 KiB) */
   readonly testBits: boolean;
+  /** TBZ/TBNZ emitted so far (the compare-branch pass's count) */
+  testBitBranches: number;
 }
 
 const LOGICAL_REG: Partial<Record<Op, (rd: GpReg, rn: GpReg, rm: GpReg, shift: Shift, amount: number) => number>> = {
@@ -213,6 +215,7 @@ export function emitFunction(pe: ProgramEmitter, fn: Func, layout: readonly Bloc
       ? {
           testBitBranchTo(nonZero: boolean, r: GpReg, bit: number, target: number) {
             const l = labelOf(blockById.get(target)!);
+            pe.testBitBranches++;
             if (nonZero) a.tbnz(r, bit, l);
             else a.tbz(r, bit, l);
           },

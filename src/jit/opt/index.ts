@@ -41,10 +41,36 @@ const SAVED = [19, 20, 21, 22, 23, 24, 25, 26, 27, 28];
 
 const ARG_MASK = 0b111110;
 
-export function compileOptimized(program: readonly BpfInsn[], info: ProgramInfo, options: CompileOptions, opt: OptimizeOptions = {}): CompiledProgram {
+/**
+ * The compile options this tier implements. Any other option that is set (a feature added to
+ * the 1:1 path later: instruction budgets, sandbox checks, ...) makes the program compile 1:1
+ * until the tier learns it, so a new feature is never silently dropped by optimization.
+ */
+const HANDLED_OPTIONS: ReadonlySet<string> = new Set(['contextAddress', 'helperIds', 'natives', 'resolvePseudo', 'atomics', 'info', 'optimize']);
+
+/**
+ * Beyond this many slots a program compiles 1:1: the tier has no branch relaxation (below it
+ * the code is very unlikely to pass B.cond's 1 MiB reach; a range error still falls back), and
+ * the 1:1 path compiles such programs several times faster.
+ */
+export const MAX_OPTIMIZED_SLOTS = 16_384;
+
+/** Why the tier cannot compile a program with these options (undefined: it can). */
+export function unsupportedOption(options: CompileOptions): string | undefined {
   // tail calls need every function's frame in one fixed shape (frame.ts TAIL_CALL_PAIRS), so
   // that another program's entry can take it over: those programs compile 1:1
-  if (options.tailCalls === true) throw new OptUnsupported('programs compiled for tail calls keep the fixed frame');
+  if (options.tailCalls === true) return 'programs compiled for tail calls keep the fixed frame';
+  for (const [k, v] of Object.entries(options)) {
+    if (k === 'tailCalls' || HANDLED_OPTIONS.has(k) || v === undefined || v === false) continue;
+    return `compile option '${k}' is not implemented by the optimization tier`;
+  }
+  return undefined;
+}
+
+export function compileOptimized(program: readonly BpfInsn[], info: ProgramInfo, options: CompileOptions, opt: OptimizeOptions = {}): CompiledProgram {
+  const why = unsupportedOption(options);
+  if (why !== undefined) throw new OptUnsupported(why);
+  if (program.length > MAX_OPTIMIZED_SLOTS) throw new OptUnsupported(`programs over ${MAX_OPTIMIZED_SLOTS} slots compile 1:1 (${program.length} slots)`);
   const passes = new PassSet(opt.disable);
   const counts: PassCounts = {};
   const kinds: (InsnKind | undefined)[] = new Array(program.length);
@@ -148,49 +174,22 @@ export function compileOptimized(program: readonly BpfInsn[], info: ProgramInfo,
   }
 
   // --- emission --------------------------------------------------------------------------------
-  const a = new Assembler();
-  let origins = new Int32Array(1024);
-  let marked = 0;
-  const functionLabels = new Map<number, Label>(info.functions.map((f) => [f.start, a.newLabel()]));
-  const pe: ProgramEmitter = {
-    a,
-    atomics: options.atomics,
-    contextAddress: options.contextAddress,
-    natives: options.natives,
-    helperIds: options.helperIds,
-    functionLabel: (start) => {
-      const l = functionLabels.get(start);
-      if (l === undefined) throw new OptUnsupported(`slot ${start} starts no function`);
-      return l;
-    },
-    callbackEntries: info.functions.filter((f) => f.isCallback).map((f) => functionLabels.get(f.start)!),
-    exitAll: a.newLabel(),
-    mark(pc: number) {
-      const words = a.offset / 4;
-      if (words > origins.length) {
-        const bigger = new Int32Array(Math.max(words, origins.length * 2));
-        bigger.set(origins);
-        origins = bigger;
-      }
-      origins.fill(pc, marked, words);
-      marked = words;
-    },
-    prologues: [],
-    epilogues: [],
-    functionOffsets: [],
-    testBits: passes.on('compare-branch'),
-  };
+  // TBZ/TBNZ reach only 32 KiB: when one is out of reach, the program is emitted again without
+  // them (B.cond reaches 1 MiB; the tier has no branch relaxation, so beyond that it is 1:1)
+  let emitted: ReturnType<typeof emitProgram>;
   try {
-    for (const fi of info.functions) {
-      const { fn, layout, alloc } = allocated.get(fi.index)!;
-      emitFunction(pe, fn, layout, alloc, frames.get(fi.index)!);
-    }
+    emitted = emitProgram(info, allocated, frames, options, passes.on('compare-branch'));
   } catch (e) {
-    if (e instanceof A64BranchRangeError) throw new OptUnsupported(`branch out of reach: ${e.message}`);
-    throw e;
+    if (!(e instanceof A64BranchRangeError)) throw e;
+    try {
+      emitted = emitProgram(info, allocated, frames, options, false);
+    } catch (e2) {
+      if (e2 instanceof A64BranchRangeError) throw new OptUnsupported(`branch out of reach: ${e2.message}`);
+      throw e2;
+    }
   }
-  const code = a.finish();
-  origins = origins.slice(0, code.length / 4);
+  const { code, origins, pe } = emitted;
+  addCount(counts, 'compare-branch', pe.testBitBranches);
 
   // --- where each slot went ----------------------------------------------------------------------
   const pcOffsets = new Array<number>(program.length).fill(-1);
@@ -221,6 +220,55 @@ export function compileOptimized(program: readonly BpfInsn[], info: ProgramInfo,
     slotNotes,
     optimizer: counts,
   };
+}
+
+/** Every function's code, in ProgramInfo order; throws A64BranchRangeError when a branch is out of reach. */
+function emitProgram(
+  info: ProgramInfo,
+  allocated: ReadonlyMap<number, { fn: Func; layout: ReturnType<typeof layoutBlocks>; alloc: Allocation }>,
+  frames: ReadonlyMap<number, OptFrame>,
+  options: CompileOptions,
+  testBits: boolean,
+): { code: Uint8Array; origins: Int32Array; pe: ProgramEmitter } {
+  const a = new Assembler();
+  let origins = new Int32Array(1024);
+  let marked = 0;
+  const functionLabels = new Map<number, Label>(info.functions.map((f) => [f.start, a.newLabel()]));
+  const pe: ProgramEmitter = {
+    a,
+    atomics: options.atomics,
+    contextAddress: options.contextAddress,
+    natives: options.natives,
+    helperIds: options.helperIds,
+    functionLabel: (start) => {
+      const l = functionLabels.get(start);
+      if (l === undefined) throw new OptUnsupported(`slot ${start} starts no function`);
+      return l;
+    },
+    callbackEntries: info.functions.filter((f) => f.isCallback).map((f) => functionLabels.get(f.start)!),
+    exitAll: a.newLabel(),
+    mark(pc: number) {
+      const words = a.offset / 4;
+      if (words > origins.length) {
+        const bigger = new Int32Array(Math.max(words, origins.length * 2));
+        bigger.set(origins);
+        origins = bigger;
+      }
+      origins.fill(pc, marked, words);
+      marked = words;
+    },
+    prologues: [],
+    epilogues: [],
+    functionOffsets: [],
+    testBits,
+    testBitBranches: 0,
+  };
+  for (const fi of info.functions) {
+    const { fn, layout, alloc } = allocated.get(fi.index)!;
+    emitFunction(pe, fn, layout, alloc, frames.get(fi.index)!);
+  }
+  const code = a.finish();
+  return { code, origins: origins.slice(0, code.length / 4), pe };
 }
 
 /** copy-propagation and stack-slots fire in the builder: count them from the slot notes. */

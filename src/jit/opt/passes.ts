@@ -84,7 +84,7 @@ export const PASSES: readonly Pass[] = [
   { name: 'csel', kind: 'ir', summary: 'small diamonds and triangles become CSEL, CSINC, CSINV, CSNEG', run: conditionalSelects },
   { name: 'dead-code', kind: 'ir', summary: 'unused results without side effects, and frame stores nobody reads, are removed', run: deadCode },
   { name: 'leaf-frame', kind: 'emit', summary: 'functions without calls, stack or callee-saved registers get no frame record (LR stays in x30)' },
-  { name: 'compare-branch', kind: 'emit', summary: 'CBZ/CBNZ/TBZ/TBNZ for zero and single-bit tests' },
+  { name: 'compare-branch', kind: 'emit', summary: 'TBZ/TBNZ for single-bit tests (CBZ/CBNZ for zero tests are the shared branch emitter\'s)' },
 ];
 
 /** Which passes run: all of them but the disabled ones. */
