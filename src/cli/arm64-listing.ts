@@ -13,6 +13,8 @@ import { DEFAULT_EXTERN_ARITY } from '../jit/object-program.js';
 
 export interface ListingOptions {
   readonly atomics: 'lse' | 'llsc';
+  /** the optimization tier (default on, as in JitProgram) */
+  readonly optimize?: boolean;
   /** constant blinding with this seed */
   readonly blindSeed?: number;
 }
@@ -53,6 +55,8 @@ export function arm64Listing(insns: readonly BpfInsn[], options: ListingOptions,
     natives: new Map([...natives.keys()].map((id) => [id, 0n])),
     atomics: options.atomics,
     info,
+    // as JitProgram has it: a blinded program's AX values stay opaque to the optimizer
+    optimize: options.optimize === false ? false : options.blindSeed !== undefined ? { blinded: true } : {},
     ...(resolvePseudo ? { resolvePseudo } : {}),
   });
   return formatListing(listing(slots, compiled, 0n));

@@ -11,21 +11,24 @@ import { inputError, type LoadedProgram } from './inputs.js';
 export interface JitFlags {
   readonly atomics: 'auto' | 'llsc';
   readonly blind: boolean;
+  /** the optimization tier (on unless -O0) */
+  readonly optimize: boolean;
 }
 
-export const JIT_FLAGS = ['--llsc', '--blind'] as const;
+export const JIT_FLAGS = ['--llsc', '--blind', '-O0'] as const;
 export const JIT_FLAGS_USAGE = `  --llsc     (JIT) atomics as load/store-exclusive loops even when the CPU has LSE
-  --blind    (JIT) constant blinding: no program immediate appears in the machine code`;
+  --blind    (JIT) constant blinding: no program immediate appears in the machine code
+  -O0        (JIT) no optimization tier: each BPF instruction compiled on its own (1:1)`;
 
 export function jitFlags(parsed: ParsedArgs): JitFlags {
-  const flags = { atomics: parsed.flags.has('--llsc') ? 'llsc' : 'auto', blind: parsed.flags.has('--blind') } as const;
-  if (parsed.flags.has('--interp') && (flags.atomics === 'llsc' || flags.blind)) {
-    throw new CliUsageError('--llsc and --blind apply to the JIT, not to --interp');
+  const flags = { atomics: parsed.flags.has('--llsc') ? 'llsc' : 'auto', blind: parsed.flags.has('--blind'), optimize: !parsed.flags.has('-O0') } as const;
+  if (parsed.flags.has('--interp') && (flags.atomics === 'llsc' || flags.blind || !flags.optimize)) {
+    throw new CliUsageError('--llsc, --blind and -O0 apply to the JIT, not to --interp');
   }
   return flags;
 }
 
-const jitOptions = (flags: JitFlags): Pick<JitOptions, 'atomics' | 'blind'> => ({ atomics: flags.atomics, blind: flags.blind });
+const jitOptions = (flags: JitFlags): Pick<JitOptions, 'atomics' | 'blind' | 'optimize'> => ({ atomics: flags.atomics, blind: flags.blind, optimize: flags.optimize });
 
 /** Compile, run once, free: the JIT as a conformance executor. */
 export function jitExecutor(flags: JitFlags): BpfExecutor {

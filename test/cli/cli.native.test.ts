@@ -26,8 +26,9 @@ describe('a64jit run on the JIT', () => {
     expect(r.stdout).toBe('3 (0x3)\n');
   });
 
-  it.skipIf(!haveSuite)('a .data test with its memory, and with --llsc --blind', () => {
+  it.skipIf(!haveSuite)('a .data test with its memory, and with --llsc --blind, and -O0', () => {
     expect(spawnCli(['run', join(suiteTestsDir, 'ldxb.data')]).stdout).toBe('17 (0x11)\n');
+    expect(spawnCli(['run', '-O0', join(suiteTestsDir, 'ldxb.data')]).stdout).toBe('17 (0x11)\n');
     // lock_add returns 0 only when the atomic add happened
     expect(spawnCli(['run', '--llsc', '--blind', join(suiteTestsDir, 'lock_add.data')]).stdout).toBe('0 (0x0)\n');
   });
@@ -83,6 +84,7 @@ describe.skipIf(!haveSuite)('a64jit conformance on the JIT', () => {
   it('runs a directory and closes with the counts', () => {
     expect(spawnCli(['conformance', suite])).toEqual({ status: 0, signal: null, stdout: `${files.length} passed, 0 failed\n`, stderr: '' });
     expect(spawnCli(['conformance', '--llsc', '--blind', suite]).stdout).toBe(`${files.length} passed, 0 failed\n`);
+    expect(spawnCli(['conformance', '-O0', suite]).stdout).toBe(`${files.length} passed, 0 failed\n`);
   });
 
   it('prints one line per failure and exits 1', () => {

@@ -71,7 +71,8 @@ describe('a64jit usage errors (exit 2, with the usage text)', () => {
     ['two programs', ['run', UBPF, LLVM], /only one program file/],
     ['unknown option', ['run', '--fast', UBPF], /unknown option '--fast'/],
     ['missing value', ['run', UBPF, '--mem'], /--mem needs a value/],
-    ['JIT flags with --interp', ['run', '--interp', '--blind', UBPF], /--llsc and --blind apply to the JIT/],
+    ['JIT flags with --interp', ['run', '--interp', '--blind', UBPF], /--llsc, --blind and -O0 apply to the JIT/],
+    ['-O0 with --interp', ['run', '--interp', '-O0', UBPF], /-O0 apply to the JIT/],
     ['--lib with --interp', ['run', '--interp', '--lib', 'x.so', UBPF], /--lib needs the JIT/],
     ['--mem and --mem-file', ['run', '--mem', '00', '--mem-file', 'm', UBPF], /exclude each other/],
     ['bad syntax name', ['run', '--syntax', 'intel', UBPF], /unknown syntax 'intel'/],
@@ -144,8 +145,8 @@ describe('a64jit conformance-plugin --interp (the protocol, in process)', () => 
 });
 
 describe('a64jit disasm --arm64 (pure compiler, any host)', () => {
-  it('lists each BPF instruction with its AArch64 code: address, bytes, text', async () => {
-    const r = await cli(['disasm', '--arm64', UBPF]);
+  it('lists each BPF instruction with its AArch64 code: address, bytes, text (-O0: the 1:1 code)', async () => {
+    const r = await cli(['disasm', '--arm64', '-O0', UBPF]);
     expect(r.code).toBe(0);
     const lines = r.stdout.split('\n');
     expect(lines[0]).toBe('<func#0 (entry), slots 0..2>:');
@@ -163,8 +164,18 @@ describe('a64jit disasm --arm64 (pure compiler, any host)', () => {
     const movz = /^ {2}[0-9a-f]{12}: {2}(.. .. .. ..) {2}mov\tx(\d+)/.exec(after('  ;     0: r0 = 0x28'))!;
     expect(movz[1]).toBe(Buffer.from(new Uint32Array([0xd2800500 | Number(movz[2])]).buffer).toString('hex').match(/../g)!.join(' '));
     // the same listing from LLVM syntax and from raw bytecode (group 2 above: the register)
-    expect((await cli(['disasm', '--arm64', LLVM])).stdout).toBe(r.stdout);
-    expect((await cli(['disasm', '--arm64', BIN])).stdout).toBe(r.stdout);
+    expect((await cli(['disasm', '--arm64', '-O0', LLVM])).stdout).toBe(r.stdout);
+    expect((await cli(['disasm', '--arm64', '-O0', BIN])).stdout).toBe(r.stdout);
+  });
+
+  it('optimized (the default): each AArch64 instruction under the BPF instruction it came from, slots without code say why', async () => {
+    const lines = (await cli(['disasm', '--arm64', UBPF])).stdout.split('\n');
+    const at = (bpf: string): number => lines.indexOf(bpf);
+    expect(lines).toContain('  ;     0: r0 = 0x28    (dead)');
+    // 40 + 2 folded into one constant, made by slot 1; no frame record in a leaf
+    expect(lines[at('  ;     1: r0 += 0x2') + 1]).toMatch(/^ {2}0{12}: {2}40 05 80 d2 {2}mov\tx0, #0x2a \/\/ =42$/);
+    expect(lines[at('  ;     2: exit') + 1]).toMatch(/ {2}ret$/);
+    expect(lines.some((l) => /stp\tx29, x30/.test(l))).toBe(false);
   });
 
   it('--llsc and --blind change the code as they should', async () => {

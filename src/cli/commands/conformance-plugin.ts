@@ -5,7 +5,7 @@ import { CliInputError, CliUsageError } from '../command.js';
 import { JIT_FLAGS, JIT_FLAGS_USAGE, engineError, jitExecutor, jitFlags } from '../engine.js';
 import { parseHexBytes } from '../inputs.js';
 
-const usage = `usage: a64jit conformance-plugin [MEMORY-HEX] [--elf] [--interp | --llsc | --blind]
+const usage = `usage: a64jit conformance-plugin [MEMORY-HEX] [--elf] [--interp | --llsc | --blind | -O0]
 
 A bpf_conformance plugin: point its runner at this command (a wrapper script running
 'a64jit conformance-plugin "$@"'). The protocol, as the runner speaks it:

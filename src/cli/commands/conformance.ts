@@ -6,7 +6,7 @@ import { CliInputError, CliUsageError } from '../command.js';
 import { JIT_FLAGS, JIT_FLAGS_USAGE, jitExecutor, jitFlags } from '../engine.js';
 import { setupCommandLine } from '../../runtime/emulation.js';
 
-const usage = `usage: a64jit conformance [--interp | --llsc | --blind] <file.data | directory>...
+const usage = `usage: a64jit conformance [--interp | --llsc | --blind | -O0] <file.data | directory>...
 
 Runs bpf_conformance '.data' tests (directories are searched for *.data) on the JIT and prints
 one line per failing test ('FAIL <file>: <why>'), then 'N passed, N failed'. Exit code 0 only

@@ -39,7 +39,8 @@ JIT listing:
                      compilation, nothing runs, any host: code at address 0, context block
                      and natives at 0, global data at the interpreter's addresses
   --llsc             (--arm64) atomics as load/store-exclusive loops (default: LSE)
-  --blind            (--arm64) constant blinding, random seed`;
+  --blind            (--arm64) constant blinding, random seed
+  -O0                (--arm64) the 1:1 code, without the optimization tier`;
 
 export const disasmCommand: CliCommand = {
   name: 'disasm',
@@ -47,7 +48,7 @@ export const disasmCommand: CliCommand = {
   usage,
   async run(args: readonly string[], io: CliIo): Promise<number> {
     const parsed = parseArgs(args, {
-      flags: ['--labels', '--no-pcs', '--no-alu32', '--arm64', '--llsc', '--blind'],
+      flags: ['--labels', '--no-pcs', '--no-alu32', '--arm64', '--llsc', '--blind', '-O0'],
       values: ['--format', '--section', '--entry', '--syntax'],
     });
     const format = single(parsed, '--format') as Format | undefined;
@@ -61,7 +62,7 @@ export const disasmCommand: CliCommand = {
     if (parsed.positionals.length > 1) throw new CliUsageError('only one input file is accepted');
     const input = parsed.positionals[0]!;
     const arm64 = flag('--arm64');
-    if (!arm64 && (flag('--llsc') || flag('--blind'))) throw new CliUsageError('--llsc and --blind apply to --arm64 listings only');
+    if (!arm64 && (flag('--llsc') || flag('--blind') || flag('-O0'))) throw new CliUsageError('--llsc, --blind and -O0 apply to --arm64 listings only');
     if (arm64 && (flag('--labels') || flag('--no-pcs') || flag('--no-alu32'))) throw new CliUsageError('--labels, --no-pcs and --no-alu32 shape the BPF listing, not --arm64');
 
     const file = displayName(input);
@@ -69,7 +70,7 @@ export const disasmCommand: CliCommand = {
     const kind = format ?? detect(input, bytes);
     if (kind !== 'elf' && (section !== undefined || entry !== undefined)) throw new CliUsageError('--section and --entry apply to ELF objects only');
     if (kind !== 'asm' && syntax !== undefined) throw new CliUsageError('--syntax applies to assembly sources only');
-    const options: ListingOptions = { atomics: flag('--llsc') ? 'llsc' : 'lse', ...(flag('--blind') ? { blindSeed: (Math.random() * 2 ** 32) >>> 0 } : {}) };
+    const options: ListingOptions = { atomics: flag('--llsc') ? 'llsc' : 'lse', optimize: !flag('-O0'), ...(flag('--blind') ? { blindSeed: (Math.random() * 2 ** 32) >>> 0 } : {}) };
     const render = (insns: readonly BpfInsn[], notes?: Map<number, string>): string =>
       arm64
         ? arm64Listing(insns, options)
