@@ -10,6 +10,8 @@
 // clang and gcc (each result checked against the suite's expected value, which the reference
 // interpreter computed); the ratio optimized/clang; code sizes; then the geometric means.
 // Counts are per run: (count(2N) - count(N)) / N, so set-up and compilation drop out.
+// Last, the compile speed on this host (BPF instructions per millisecond, optimized and -O0)
+// over the corpus programs and over 2,000 fuzz-generator programs.
 // --update-expect writes the interpreter's results into bench/corpus/suite.json.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -139,6 +141,7 @@ async function host(o) {
   const header = readFileSync(join(CORPUS, 'bench.h'));
   const { loadBpfObject, interpret, linkForInterpreter } = await import(dist('bpf/index.js'));
   const jobs = [];
+  const compileInputs = [];
   const expected = new Map();
   for (const e of entries) {
     const src = join(CORPUS, e.source);
@@ -165,6 +168,7 @@ async function host(o) {
     const natives = {};
     for (const [cc, so] of [['clang', clang], ['gcc', gcc]]) natives[cc] = { so, entryValue: symbolValue(so, e.entry), simd: simdInstructions(so), ...textSection(so) };
     jobs.push({ name: e.name, obj, entry: e.entry, input: input.toString('hex'), natives });
+    compileInputs.push({ insns: program.insns, resolvePseudo: link.resolvePseudo });
   }
   if (o.updateExpect) writeFileSync(join(CORPUS, 'suite.json'), `${JSON.stringify(suite, null, 2)}\n`);
 
@@ -222,8 +226,43 @@ async function host(o) {
     failures,
   };
   print(table, summary, o.markdown);
-  if (o.json) writeFileSync(o.json, `${JSON.stringify({ rows: table, summary }, null, 2)}\n`);
+  const speed = await compileSpeed(compileInputs);
+  for (const line of speed.lines) console.log(line);
+  if (o.json) writeFileSync(o.json, `${JSON.stringify({ rows: table, summary, compileSpeed: speed.figures }, null, 2)}\n`);
   if (failures > 0) process.exit(1);
+}
+
+/**
+ * BPF instructions compiled per millisecond on this host (the pure compiler, no executable
+ * memory), optimized and -O0, each set compiled repeatedly for at least a second after a
+ * warm-up.
+ */
+async function compileSpeed(corpus) {
+  const { compileProgram } = await import(dist('jit/index.js'));
+  const { generateProgram } = await import(dist('bpf/program-generator.js'));
+  const fuzz = Array.from({ length: 2000 }, (_, seed) => ({ insns: generateProgram(seed).insns }));
+  const figures = {};
+  const lines = [];
+  for (const [set, programs] of [['corpus', corpus], ['fuzz programs 0..1999', fuzz]]) {
+    const slots = programs.reduce((n, p) => n + p.insns.length, 0);
+    for (const [mode, optimize] of [['optimized', true], ['-O0', false]]) {
+      const once = () => {
+        for (const p of programs) compileProgram(p.insns, { contextAddress: 0n, helperIds: new Set(), atomics: 'lse', optimize, ...(p.resolvePseudo ? { resolvePseudo: p.resolvePseudo } : {}) });
+      };
+      once();
+      once();
+      let rounds = 0;
+      const t0 = performance.now();
+      while (performance.now() - t0 < 1000 || rounds < 2) {
+        once();
+        rounds++;
+      }
+      const perMs = (slots * rounds) / (performance.now() - t0);
+      figures[`${set} ${mode}`] = Math.round(perMs);
+      lines.push(`compile speed, ${set} (${programs.length} programs, ${slots} BPF instructions), ${mode}: ${Math.round(perMs)} BPF instructions/ms (${process.arch} host, Node ${process.version})`);
+    }
+  }
+  return { figures, lines };
 }
 
 function print(table, s, markdown) {
