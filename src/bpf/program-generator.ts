@@ -934,17 +934,14 @@ class Generator {
     }
     const cls = wide ? BpfClass.ALU64 : BpfClass.ALU;
     const j = rng.chance(0.5) ? BpfClass.JMP : BpfClass.JMP32;
-    // a value derived from the counter before its step and one after it (i + 8 and i' + 8):
-    // what an optimizer may count from the stepped value instead
+    // a copy of the counter before its step, offset after it (t = i; i += 1; t += 8): what an
+    // optimizer may count from the stepped value instead (t = i' + 7)
     const derived = this.#writableScalars(s).filter((r) => r !== c);
     const before = derived.length > 0 && rng.chance(0.3) ? rng.pick(derived) : undefined;
-    if (before !== undefined) {
-      this.#emit(insn(BpfClass.ALU64 | BpfAluOp.MOV | BpfSource.X, before, c));
-      this.#emit(insn(BpfClass.ALU64 | BpfAluOp.ADD | BpfSource.K, before, 0, 0, rng.range(1, 64)));
-    }
+    if (before !== undefined) this.#emit(insn(BpfClass.ALU64 | BpfAluOp.MOV | BpfSource.X, before, c));
     if (down) {
       this.#emit(rng.chance(0.5) ? insn(cls | BpfAluOp.SUB | BpfSource.K, c, 0, 0, 1) : insn(cls | BpfAluOp.ADD | BpfSource.K, c, 0, 0, -1));
-      this.#afterStep(s, c, before);
+      this.#afterStep(s, cls, before);
       const [op, imm] = rng.pick([
         [BpfJmpOp.JNE, 0],
         [BpfJmpOp.JGT, 0],
@@ -956,7 +953,7 @@ class Generator {
       this.#emit(insn(j | op | BpfSource.K, c, 0, 0, imm), { label: top });
     } else {
       this.#emit(rng.chance(0.5) ? insn(cls | BpfAluOp.ADD | BpfSource.K, c, 0, 0, 1) : insn(cls | BpfAluOp.SUB | BpfSource.K, c, 0, 0, -1));
-      this.#afterStep(s, c, before);
+      this.#afterStep(s, cls, before);
       const [op, imm] = rng.pick([
         [BpfJmpOp.JLT, n],
         [BpfJmpOp.JSLT, n],
@@ -970,11 +967,10 @@ class Generator {
     s.reserved.delete(c);
   }
 
-  /** After a loop counter's step: counter + k into the register that got counter + k before it. */
-  #afterStep(s: State, c: number, before: number | undefined): void {
-    if (before === undefined || s.reserved.has(before)) return;
-    this.#emit(insn(BpfClass.ALU64 | BpfAluOp.MOV | BpfSource.X, before, c));
-    this.#emit(insn(BpfClass.ALU64 | BpfAluOp.ADD | BpfSource.K, before, 0, 0, this.rng.range(1, 64)));
+  /** After a loop counter's step: the copy of the counter made before it gets + k. */
+  #afterStep(s: State, cls: number, before: number | undefined): void {
+    if (before === undefined) return;
+    this.#emit(insn(cls | BpfAluOp.ADD | BpfSource.K, before, 0, 0, this.rng.range(1, 64)));
     this.#set(s, before, SCALAR);
   }
 
