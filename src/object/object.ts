@@ -55,7 +55,7 @@ export interface OpenOptions {
   /** shared libraries (arm64) searched in order for the programs' extern functions (JIT only) */
   readonly libraries?: readonly NativeLibrary[];
   /** JIT code generation: LSE or LL/SC atomics, constant blinding */
-  readonly jit?: Pick<JitOptions, 'atomics' | 'blind'>;
+  readonly jit?: Pick<JitOptions, 'atomics' | 'blind' | 'optimize'>;
 }
 
 export class BpfObjectFile {

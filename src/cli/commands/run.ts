@@ -156,7 +156,7 @@ export const runCommand: CliCommand = {
       const flags = jitFlags(parsed);
       const options = {
         name: loaded.file,
-        jit: { atomics: flags.atomics, blind: flags.blind },
+        jit: { atomics: flags.atomics, blind: flags.blind, optimize: flags.optimize },
         ...(cpus !== undefined ? { cpus } : {}),
         ...(type !== undefined ? { type } : {}),
         libraries,
