@@ -80,8 +80,12 @@ export function knownBits(fn: Func): Uint8Array {
         return cap(get(x.a) + operandB(x));
       case Op.UDiv:
         return cap(get(x.a));
-      case Op.UMod:
-        return cap(Math.min(get(x.a), operandB(x)));
+      case Op.UMod: {
+        // a % 0 is a (RFC 9669 4.1): only a divisor known to be non-zero bounds the result
+        const d = x.b;
+        const divisor = d === null ? immBits(x) : d.op === Op.Const && BigInt.asUintN(w, d.k) !== 0n ? get(d) : 64;
+        return cap(Math.min(get(x.a), divisor));
+      }
       case Op.LShr:
         return x.b === null ? Math.max(0, cap(get(x.a)) - x.imm) : cap(get(x.a));
       case Op.Shl:

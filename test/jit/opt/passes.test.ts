@@ -75,6 +75,15 @@ describe('optimization tier: BPF in, AArch64 out', () => {
     expect(compiled.optimizer?.[pass] ?? 0, `${pass} fired`).toBeGreaterThan(0);
   });
 
+  it('keeps the zero-extension of a remainder whose divisor may be 0 (x % 0 is x, RFC 9669 4.1)', () => {
+    // 2^37 % r2 with r2 a loaded byte: when r2 is 0 the 64-bit result is 2^37, so mov32 is needed
+    const mayBeZero = compile('ldxb %r2, [%r1]\nlddw %r0, 0x2000000000\nmod %r0, %r2\nmov32 %r0, %r0\nexit');
+    expect(mayBeZero.compiled.optimizer?.['zero-extension'] ?? 0).toBe(0);
+    // by a non-zero constant the remainder is below it, and the zero-extension goes
+    const nonZero = compile('ldxdw %r2, [%r1]\nmod %r2, 10\nmov32 %r0, %r2\nexit');
+    expect(nonZero.compiled.optimizer?.['zero-extension'] ?? 0).toBeGreaterThan(0);
+  });
+
   it('has a row for every pass', () => {
     expect(PASS_NAMES.filter((p) => !TABLE.some((r) => r[0] === p))).toEqual([]);
   });
