@@ -5,7 +5,8 @@ import type { PassContext } from './passes.js';
  * Rotates, which BPF cannot express: `(x << k) | (x >> (w - k))` becomes ROR x, #(w - k)
  * (`^` or `+` of the two halves too, their bits being disjoint); with two different values
  * it is EXTR (a funnel shift). By a register: `(x >> r) | (x << (-r & (w - 1)))` and its
- * mirror become RORV (AArch64 takes the amount modulo the width, like BPF's shifts).
+ * mirror become RORV (AArch64 takes the amount modulo the width, like BPF's shifts); only with
+ * `|`, since an amount of 0 makes both halves x.
  */
 export function recognizeRotates(fn: Func, _ctx: PassContext): number {
   countUses(fn);
@@ -35,7 +36,8 @@ function rotate(x: Inst, p: Inst, q: Inst): boolean {
     }
     return true;
   }
-  if (p.b !== null && q.b !== null && p.a === q.a && (negates(q.b, p.b, w) || negates(p.b, q.b, w))) {
+  // by a register only OR: the amount may be 0 mod w, and then x + x and x ^ x are not x
+  if (x.op === Op.Or && p.b !== null && q.b !== null && p.a === q.a && (negates(q.b, p.b, w) || negates(p.b, q.b, w))) {
     // right by t, left by -t: a right rotate by t
     set(x, Op.Ror, p.a!, q.b, 0);
     return true;

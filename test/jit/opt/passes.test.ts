@@ -84,6 +84,13 @@ describe('optimization tier: BPF in, AArch64 out', () => {
     expect(nonZero.compiled.optimizer?.['zero-extension'] ?? 0).toBeGreaterThan(0);
   });
 
+  it('makes no RORV of + or ^ of register shifts (by 0 mod w both halves are x: x + x is not x)', () => {
+    for (const op of ['add', 'xor']) {
+      const { compiled } = compile(`mov %r0, %r1\nrsh %r0, %r2\nmov %r3, 64\nsub %r3, %r2\nlsh %r1, %r3\n${op} %r0, %r1\nexit`);
+      expect(compiled.optimizer?.rotate ?? 0, op).toBe(0);
+    }
+  });
+
   it('has a row for every pass', () => {
     expect(PASS_NAMES.filter((p) => !TABLE.some((r) => r[0] === p))).toEqual([]);
   });
