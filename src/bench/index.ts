@@ -18,6 +18,7 @@ import { CounterSet, type PerfBackend } from './counters.js';
 import { measureProgram } from './measure.js';
 import { programReport, REPORT_SCHEMA_ID, type BenchReport, type ProgramReport } from './report.js';
 import { RunLoop } from './run-loop.js';
+import type { ObjectProgram as ApiProgram } from '../object/index.js';
 import { apiInput, apiProgram, interpVariant, jitVariant, nativeVariant, type BenchJitOptions, type BenchProgram, type Variant } from './variants.js';
 
 export { BenchCompileError, type NativeCompiler } from './compile.js';
@@ -55,6 +56,8 @@ export interface BenchTarget {
 
 export interface BenchOptions {
   readonly interp: boolean;
+  /** compare with the same program compiled without the optimization tier (-O0) */
+  readonly vsO0?: boolean;
   /** native compilers for the native variants (of targets with a nativeSource) */
   readonly native: readonly NativeCompiler[];
   readonly jit: BenchJitOptions;
@@ -106,12 +109,20 @@ export async function runBench(targets: readonly BenchTarget[], load: ProgramLoa
       try {
         options.onProgress?.(index / targets.length, t.name);
         const loaded = await loadSource(load, t.source, t.entry, dir);
-        // Objects with maps or a program type run through the object API (maps, helpers, context).
-        const api = apiProgram(loaded, t.type);
-        if (api) objects.push(api.object);
-        const program = api ?? loaded;
-        const input = api ? apiInput(api, t.data) : { data: t.data, ...(t.type ? { type: t.type } : {}) };
+        // Objects with maps or a program type run through the object API (maps, helpers,
+        // context), one object per set of JIT options.
+        const jitProgram = (p: BenchProgram, jit: BenchJitOptions): BenchProgram | ApiProgram => {
+          const api = apiProgram(p, t.type, jit);
+          if (api) objects.push(api.object);
+          return api ?? p;
+        };
+        const program = jitProgram(loaded, options.jit);
+        const input = 'kind' in program ? { data: t.data, ...(t.type ? { type: t.type } : {}) } : apiInput(program, t.data);
         variants.push(jitVariant('jit', 'jit', program, input, options.jit));
+        if (options.vsO0) {
+          const o0 = { ...options.jit, optimize: false };
+          variants.push(jitVariant('jit -O0', 'jit-O0', jitProgram(loaded, o0), input, o0));
+        }
         if (options.interp) variants.push(interpVariant('interpreter', program, input));
         if (t.nativeSource) {
           for (const cc of options.native) {
@@ -122,9 +133,7 @@ export async function runBench(targets: readonly BenchTarget[], load: ProgramLoa
         }
         for (const other of t.others ?? []) {
           const o = await loadSource(load, other.source, other.entry, dir);
-          const oApi = apiProgram(o, t.type);
-          if (oApi) objects.push(oApi.object);
-          variants.push(jitVariant(other.label, 'program', oApi ?? o, input, options.jit));
+          variants.push(jitVariant(other.label, 'program', jitProgram(o, options.jit), input, options.jit));
         }
         let done = 0;
         const total = variants.length * options.samples;

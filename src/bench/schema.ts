@@ -29,12 +29,14 @@ const time = {
 const compile = {
   type: 'object',
   additionalProperties: false,
-  required: ['bpfInsns', 'codeBytes', 'compileMs', 'verifyMs'],
+  required: ['bpfInsns', 'codeBytes', 'compileMs', 'verifyMs', 'optimized', 'unoptimized'],
   properties: {
     bpfInsns: { type: 'integer', minimum: 0 },
     codeBytes: { type: 'integer', minimum: 0 },
     compileMs: { type: 'number', minimum: 0, description: 'median of 5 compiles, validation, verification and loading included' },
     verifyMs: nullable({ type: 'number', minimum: 0 }),
+    optimized: { type: 'boolean', description: 'the optimization tier compiled it (false: -O0, or the tier fell back to 1:1 code)' },
+    unoptimized: nullable({ type: 'string', description: 'optimization was asked for, but the tier does not handle this program: why' }),
   },
 };
 

@@ -36,6 +36,10 @@ export interface CompileFigures {
   readonly compileMs: number;
   /** the verifier's time, once there is one (null until then) */
   readonly verifyMs: number | null;
+  /** the optimization tier compiled it (false: -O0, or the tier fell back to 1:1 code) */
+  readonly optimized: boolean;
+  /** optimization was asked for but the tier does not handle this program: why (else null) */
+  readonly unoptimized: string | null;
 }
 
 export interface Variant {
@@ -52,7 +56,7 @@ export interface Variant {
 }
 
 /** The JIT switches a benchmark passes on. */
-export type BenchJitOptions = Pick<JitOptions, 'atomics' | 'blind'>;
+export type BenchJitOptions = Pick<JitOptions, 'atomics' | 'blind' | 'optimize'>;
 
 /** The input a program runs on: a plain buffer, or a program type's context and packet. */
 export interface BenchInput {
@@ -133,12 +137,15 @@ interface Loaded {
   free(): void;
 }
 
-/** The object-API program for an object that needs one (maps, a program type), else undefined. */
-export function apiProgram(program: BenchProgram, type: ProgramType | undefined): ApiProgram | undefined {
+/**
+ * The object-API program for an object that needs one (maps, a program type), else undefined.
+ * The JIT options belong to the object: each set of options needs an object of its own.
+ */
+export function apiProgram(program: BenchProgram, type: ProgramType | undefined, options: BenchJitOptions = {}): ApiProgram | undefined {
   if (program.kind !== 'object') return undefined;
   const typed = type !== undefined || sectionProgramType(program.program.section).kind !== 'none';
   if (!typed && program.obj.maps.length === 0) return undefined;
-  const object = new BpfObjectFile(program.obj, { name: program.file, ...(type ? { type: type.name } : {}) });
+  const object = new BpfObjectFile(program.obj, { name: program.file, ...(type ? { type: type.name } : {}), jit: options });
   const p = object.programs.get(program.program.name);
   if (!p) throw new RangeError(`${program.file}: no program '${program.program.name}'`);
   return p;
@@ -151,11 +158,7 @@ export function apiInput(p: ApiProgram, data: Uint8Array): BenchInput {
 
 function load(program: BenchProgram | ApiProgram, type: ProgramType | undefined, options: BenchJitOptions): Loaded {
   if (!('kind' in program)) {
-    // The object API compiles with its own options (native helpers, tail calls, maps) and has
-    // no blinding or atomics choice: refuse them rather than time something else than asked.
-    if (options.blind === true || options.atomics === 'llsc') {
-      throw new RangeError(`${program.object.name}: ${program.name}: --blind and --llsc are not available for programs with maps or a program type (they run through the object API)`);
-    }
+    // The object API compiles with its object's options (apiProgram), native helpers and maps.
     const jit = program.jit();
     return { jit, free: () => program.free() };
   }
@@ -186,7 +189,15 @@ export function jitVariant(label: string, kind: VariantKind, program: BenchProgr
   }
   const loaded = load(program, input.type, options);
   try {
-    const compile: CompileFigures = { bpfInsns: loaded.jit.program.length, codeBytes: loaded.jit.code.length, compileMs: medianOf(times), verifyMs: null };
+    const c = loaded.jit.compiled;
+    const compile: CompileFigures = {
+      bpfInsns: loaded.jit.program.length,
+      codeBytes: loaded.jit.code.length,
+      compileMs: medianOf(times),
+      verifyMs: null,
+      optimized: c.optimizer !== undefined,
+      unoptimized: c.unoptimized ?? null,
+    };
     const range = { start: loaded.jit.address, size: loaded.jit.code.length, name: label };
     return loopVariant(label, kind, loaded.jit.address, range, input, { keep: [loaded], compile, free: () => loaded.free() });
   } catch (e) {

@@ -25,27 +25,30 @@ async function bench(args: string[]): Promise<{ status: number; stdout: string; 
 describe('a64jit bench', () => {
   const dir = mkdtempSync(join(tmpdir(), 'a64jit-bench-cli-'));
 
-  it('times a clang-compiled object against its own C built natively, with a JSON report that matches its schema', async () => {
+  it('times a clang-compiled object against -O0 and its own C built natively, with a JSON report that matches its schema', async () => {
     const object = join(dir, 'crc32.o');
     execFileSync('clang-22', ['-target', 'bpf', '-O2', '-c', join(FIXTURES, 'crc32.c'), '-o', object]);
-    const r = await bench([object, '--size', '256', '--seed', '2', '--expect', '0xa96083d8', '--native', join(FIXTURES, 'crc32.c'), '--json']);
+    const r = await bench([object, '--size', '256', '--seed', '2', '--expect', '0xa96083d8', '--vs-O0', '--native', join(FIXTURES, 'crc32.c'), '--json']);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const report = JSON.parse(r.stdout) as BenchReport;
     expect(validate(BENCH_REPORT_SCHEMA, report)).toEqual([]);
     expect(report.host).toMatchObject({ arch: 'arm64', emulated });
-    const [jit, native] = report.programs[0]!.variants;
-    expect(jit).toMatchObject({ label: 'jit', ok: true, r0: '0xa96083d8' });
+    const [jit, o0, native] = report.programs[0]!.variants;
+    expect(jit).toMatchObject({ label: 'jit', ok: true, r0: '0xa96083d8', compile: { optimized: true, unoptimized: null } });
+    expect(o0).toMatchObject({ label: 'jit -O0', kind: 'jit-O0', ok: true, r0: '0xa96083d8', compile: { optimized: false, unoptimized: null } });
+    expect(o0!.compile!.codeBytes).not.toBe(jit!.compile!.codeBytes);
     expect(native).toMatchObject({ label: 'native clang-22 -O2', kind: 'native', ok: true, r0: '0xa96083d8' });
     expect(report.programs[0]!.compile).toMatchObject({ bpfInsns: expect.any(Number), codeBytes: expect.any(Number), verifyMs: null });
     if (emulated) {
       expect(report.host.emulator).toBe('qemu-aarch64');
       expect(jit!.insnsPerRun).toBeGreaterThan(256 * 8); // eight shift steps per byte
       expect(native!.ratio!.insns).toBeCloseTo(native!.insnsPerRun! / jit!.insnsPerRun!, 12);
+      expect(o0!.insnsPerRun).toBeGreaterThan(jit!.insnsPerRun!); // the optimizer's work, counted exactly
       expect(report.counters).toMatch(/not present under qemu-aarch64/);
       // exact: the same figures on a second run
-      const again = JSON.parse((await bench([object, '--size', '256', '--seed', '2', '--native', join(FIXTURES, 'crc32.c'), '--json'])).stdout) as BenchReport;
-      expect(again.programs[0]!.variants.map((v) => v.insnsPerRun)).toEqual([jit!.insnsPerRun, native!.insnsPerRun]);
+      const again = JSON.parse((await bench([object, '--size', '256', '--seed', '2', '--vs-O0', '--native', join(FIXTURES, 'crc32.c'), '--json'])).stdout) as BenchReport;
+      expect(again.programs[0]!.variants.map((v) => v.insnsPerRun)).toEqual([jit!.insnsPerRun, o0!.insnsPerRun, native!.insnsPerRun]);
       expect(report.programs[0]!.loop!.insnsPerRun).toBeGreaterThan(0);
     } else {
       expect(report.counters).toMatch(/^hardware counters: /);
@@ -65,10 +68,14 @@ describe('a64jit bench', () => {
       ['interpreter', true, '0x1'],
     ]);
     if (emulated) expect(report.programs[0]!.variants[0]!.insnsPerRun).toBeGreaterThan(10);
-    // the object API has no blinding: asking for it fails the row instead of timing unblinded code
-    const blind = await bench([join(packageRoot, 'test', 'fixtures', 'programs', 'xdp_filter.c'), '--entry', 'xdp_filter', '--mem', packet, '--blind']);
-    expect(blind.status).toBe(1);
-    expect(blind.stdout).toMatch(/FAIL: .*xdp_filter: --blind and --llsc are not available for programs with maps or a program type/);
+    // the JIT options reach the object API: blinded, and -O0 beside the optimized code
+    const blind = JSON.parse((await bench([join(packageRoot, 'test', 'fixtures', 'programs', 'xdp_filter.c'), '--entry', 'xdp_filter', '--mem', packet, '--blind', '--vs-O0', '--expect', '1', '--json'])).stdout) as BenchReport;
+    expect(blind.programs[0]!.variants.map((v) => [v.label, v.ok, v.r0, v.compile!.optimized])).toEqual([
+      ['jit', true, '0x1', true],
+      ['jit -O0', true, '0x1', false],
+    ]);
+    // blinding adds instructions: more BPF slots than the unblinded program compiled above
+    expect(blind.programs[0]!.compile!.bpfInsns).toBeGreaterThan(report.programs[0]!.compile!.bpfInsns);
   });
 
   it('runs a suite: a wrong expected result fails its row and the exit code, the other rows pass', async () => {
@@ -99,6 +106,7 @@ describe('a64jit bench', () => {
   it('refuses what it cannot do, with the usage (exit 2) or the file (exit 1)', async () => {
     expect((await bench([FIXTURES, '--mem', '00'])).stderr).toMatch(/--mem is for one program; a suite's entries say it themselves/);
     expect((await bench([join(FIXTURES, 'crc32.c'), '--json', '--markdown'])).status).toBe(2);
+    expect((await bench([join(FIXTURES, 'crc32.c'), '-O0', '--vs-O0'])).stderr).toMatch(/-O0 and --vs-O0 exclude each other/);
     const missing = await bench([join(dir, 'nope.json')]);
     expect(missing.status).toBe(1);
     expect(missing.stderr).toMatch(/^a64jit bench: .*nope\.json: no such file or directory$/m);

@@ -17,7 +17,7 @@ function fake(label: string, nsPerRun: number, r0: bigint, log: string[], seed =
       log.push(`${label}:${n}`);
       return { ns: n * nsPerRun * (1 + 0.01 * random()), r0 };
     },
-    compile: label === 'jit' ? { bpfInsns: 12, codeBytes: 96, compileMs: 0.5, verifyMs: null } : undefined,
+    compile: label === 'jit' ? { bpfInsns: 12, codeBytes: 96, compileMs: 0.5, verifyMs: null, optimized: true, unoptimized: null } : undefined,
     free: () => {},
   } as Variant;
 }
@@ -87,7 +87,7 @@ describe('the report', () => {
     expect(validate(BENCH_REPORT_SCHEMA, r)).toEqual([]);
     expect(r.ok).toBe(false);
     expect(r.programs.map((p) => p.ok)).toEqual([true, false, false]);
-    expect(r.programs[0]!.variants.map((v) => v.compile)).toEqual([{ bpfInsns: 12, codeBytes: 96, compileMs: 0.5, verifyMs: null }, null]);
+    expect(r.programs[0]!.variants.map((v) => v.compile)).toEqual([{ bpfInsns: 12, codeBytes: 96, compileMs: 0.5, verifyMs: null, optimized: true, unoptimized: null }, null]);
     const missing = JSON.parse(JSON.stringify(r)) as { programs: { variants: { r0?: string }[] }[] };
     delete missing.programs[0]!.variants[0]!.r0;
     expect(validate(BENCH_REPORT_SCHEMA, missing)).toEqual(["$.programs[0].variants[0]: missing 'r0'"]);

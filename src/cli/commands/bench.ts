@@ -47,6 +47,7 @@ One program and its input:
 
 Comparisons, measured in the same run, interleaved:
   --interp            the reference interpreter
+  --vs-O0             the same program compiled without the optimization tier (1:1 code)
   --native FILE.c     this C built for arm64 at -O2 (the same kind of loop calls its entry)
   --vs-native         each program's own .c source built natively (a .c program, suite entries)
   --cc gcc|clang|both the native compiler (default clang: clang-22)
@@ -59,6 +60,7 @@ Measurement:
   --repeat N          runs per sample instead of calibrating them
   --llsc              (JIT) atomics as load/store-exclusive loops
   --blind             (JIT) constant blinding
+  -O0                 (JIT) no optimization tier: each BPF instruction compiled on its own
 
 Output (a table on stdout by default):
   --json              the report as JSON (schema: --schema)
@@ -70,7 +72,7 @@ The progress bar goes to stderr when it is a terminal. Exit code 0 when every pr
 1 when one failed (wrong R0, compile error) or for bad input, 2 for usage errors.`;
 
 const spec: ArgSpec = {
-  flags: ['--interp', '--vs-native', '--llsc', '--blind', '--json', '--markdown', '--schema'],
+  flags: ['--interp', '--vs-O0', '--vs-native', '--llsc', '--blind', '-O0', '--json', '--markdown', '--schema'],
   values: ['--entry', '--mem', '--mem-file', '--size', '--seed', '--type', '--expect', '--native', '--cc', '--vs', '--samples', '--sample-ms', '--warmup-ms', '--repeat', '--svg'],
   repeatable: ['--vs'],
 };
@@ -110,6 +112,7 @@ function parse(args: readonly string[]): ParsedArgs & { input?: string } {
     }
   }
   if (parsed.values.has('--native') && parsed.flags.has('--vs-native')) throw new CliUsageError('--native and --vs-native exclude each other');
+  if (parsed.flags.has('-O0') && parsed.flags.has('--vs-O0')) throw new CliUsageError('-O0 and --vs-O0 exclude each other (--vs-O0 compares -O0 with the optimized code)');
   return { ...parsed, input };
 }
 
@@ -200,8 +203,9 @@ export const benchCommand: CliCommand = {
     let shown = '';
     const report = await runBench(list, load, {
       interp: parsed.flags.has('--interp'),
+      vsO0: parsed.flags.has('--vs-O0'),
       native,
-      jit: { atomics: parsed.flags.has('--llsc') ? 'llsc' : 'auto', blind: parsed.flags.has('--blind') },
+      jit: { atomics: parsed.flags.has('--llsc') ? 'llsc' : 'auto', blind: parsed.flags.has('--blind'), optimize: !parsed.flags.has('-O0') },
       samples: positiveInt(parsed, '--samples') ?? (emulated ? 5 : 10),
       sampleMs: positiveNumber(parsed, '--sample-ms') ?? (emulated ? 20 : 50),
       warmupMs: positiveNumber(parsed, '--warmup-ms') ?? (emulated ? 20 : 100),
