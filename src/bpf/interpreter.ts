@@ -3,6 +3,7 @@ import type { BpfInsn } from './instruction.js';
 import { lddwValue } from './instruction.js';
 import { opcodeInfo } from './insn-kind.js';
 import type { MemoryRegion } from './memory.js';
+import { BpfBudgetError } from './runtime-errors.js';
 import { BpfRuntimeError, CODE_BASE, MEM_BASE, Memory, STACK_STRIDE, STACK_TOP } from './memory.js';
 import { BPF_REG_FP, BPF_REG_PARAMS, BpfAluOp, BpfAtomicOp, BpfClass, BpfJmpOp, BpfPseudo } from './opcodes.js';
 import type { ValidateOptions } from './validate.js';
@@ -125,7 +126,7 @@ export function interpret(entryProgram: readonly BpfInsn[], options: InterpretOp
 
   let ctx: MemoryRegion | undefined;
   const mem = options.mem ? Uint8Array.from(options.mem) : null;
-  if (mem) ctx = memory.addRegion('mem', mem, { base: MEM_BASE });
+  if (mem) ctx = memory.addRegion('mem', mem, { base: MEM_BASE, kind: 'mem' });
 
   const regs: bigint[] = new Array<bigint>(11).fill(0n);
   if (mem) {
@@ -143,11 +144,11 @@ export function interpret(entryProgram: readonly BpfInsn[], options: InterpretOp
   const frameRegion = (depth: number): MemoryRegion => {
     if (!stackMemory) {
       const top = STACK_TOP - BigInt(depth) * STACK_STRIDE;
-      return memory.addRegion(`stack frame ${depth}`, new Uint8Array(STACK_SIZE), { base: top - BigInt(STACK_SIZE) });
+      return memory.addRegion(`stack frame ${depth}`, new Uint8Array(STACK_SIZE), { base: top - BigInt(STACK_SIZE), kind: 'stack' });
     }
     const bytes = stackMemory.bytes.subarray(depth * STACK_SIZE, (depth + 1) * STACK_SIZE);
     bytes.fill(0);
-    return memory.addRegion(`stack frame ${depth}`, bytes, { base: stackMemory.base + BigInt(depth * STACK_SIZE) });
+    return memory.addRegion(`stack frame ${depth}`, bytes, { base: stackMemory.base + BigInt(depth * STACK_SIZE), kind: 'stack' });
   };
   const pushFrame = (returnPc: number, incoming: (bigint | undefined)[], pc: number): void => {
     if (frames.length >= MAX_CALL_FRAMES) throw new BpfRuntimeError(`call stack exceeds ${MAX_CALL_FRAMES} frames`, pc);
@@ -180,7 +181,7 @@ export function interpret(entryProgram: readonly BpfInsn[], options: InterpretOp
   try {
     for (;;) {
       if (pc < 0 || pc >= len) throw new BpfRuntimeError('execution left the program', pc);
-      if (++count > maxInstructions) throw new BpfRuntimeError(`instruction budget of ${maxInstructions} exhausted`, pc);
+      if (++count > maxInstructions) throw new BpfBudgetError(pc, maxInstructions, 'instructions');
       const insn = program[pc] as BpfInsn;
       const code = insn.code;
       const cls = code & 0x07;
@@ -394,6 +395,7 @@ export function interpret(entryProgram: readonly BpfInsn[], options: InterpretOp
       return;
     }
     const mask = size === 8 ? U64 : U32;
+    memory.checkWrite(addr, size, atPc);
     const old = memory.load(addr, size, atPc);
     const operand = mask(regs[insn.src] as bigint);
     if (imm === BpfAtomicOp.CMPXCHG) {

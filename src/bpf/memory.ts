@@ -1,7 +1,12 @@
+import type { Region, RegionKind } from './regions.js';
+import { BpfRuntimeError, BpfSandboxError } from './runtime-errors.js';
+
+export { BpfRuntimeError };
+
 /**
  * The interpreter's address space: a few byte regions at distinct virtual base addresses
  * (context/packet buffer, one region per live stack frame, map values, global data).
- * Every access must lie entirely inside one region; anything else is a BpfRuntimeError
+ * Every access must lie entirely inside one region; anything else is a BpfSandboxError
  * naming the pc and the address, so a wild pointer can never touch host memory.
  */
 
@@ -16,24 +21,9 @@ export const STACK_STRIDE = 0x0001_0000n;
 /** Function addresses (LDDW src 4) are CODE_BASE + 8 * slot: values, not accessible memory. */
 export const CODE_BASE = 0x0000_7e00_0000_0000n;
 
-export class BpfRuntimeError extends Error {
-  override readonly name = 'BpfRuntimeError';
-  constructor(
-    readonly reason: string,
-    /** slot index of the instruction that failed */
-    readonly pc: number,
-    /** the faulting address, for memory errors */
-    readonly address?: bigint,
-  ) {
-    super(`pc ${pc}: ${reason}`);
-  }
-}
-
-export interface MemoryRegion {
-  readonly name: string;
-  readonly base: bigint;
+/** A region of the shared model (regions.ts) with the bytes behind it. */
+export interface MemoryRegion extends Region {
   readonly bytes: Uint8Array;
-  readonly writable: boolean;
 }
 
 interface LiveRegion extends MemoryRegion {
@@ -50,7 +40,7 @@ export class Memory {
   private nextData = DATA_BASE;
 
   /** Map `bytes` (not a copy: the caller sees the program's writes) at `base`. */
-  addRegion(name: string, bytes: Uint8Array, options: { base?: bigint; writable?: boolean } = {}): MemoryRegion {
+  addRegion(name: string, bytes: Uint8Array, options: { base?: bigint; writable?: boolean; kind?: RegionKind } = {}): MemoryRegion {
     const base = options.base ?? this.allocateBase(bytes.length);
     if (base < 0n || base + BigInt(bytes.length) > ADDRESS_LIMIT) throw new RangeError(`region '${name}' base 0x${base.toString(16)} is outside the address space`);
     const start = Number(base);
@@ -59,8 +49,10 @@ export class Memory {
       if (start < r.end && r.start < end) throw new RangeError(`region '${name}' overlaps region '${r.name}'`);
     }
     const region: LiveRegion = {
+      kind: options.kind ?? 'other',
       name,
       base,
+      size: bytes.length,
       bytes,
       writable: options.writable ?? true,
       start,
@@ -100,9 +92,18 @@ export class Memory {
     }
   }
 
+  /**
+   * Throws as store() would, without storing: an atomic read-modify-write is a write access
+   * (the kernel's verifier checks BPF_ATOMIC as BPF_WRITE), checked before it reads.
+   */
+  checkWrite(addr: bigint, size: 1 | 2 | 4 | 8, pc: number): void {
+    const { region } = this.access(addr, size, pc, 'write');
+    if (!region.writable) throw new BpfSandboxError(pc, 'write', size, addr, this.regions, 'read-only');
+  }
+
   store(addr: bigint, size: 1 | 2 | 4 | 8, value: bigint, pc: number): void {
     const { region, offset } = this.access(addr, size, pc, 'write');
-    if (!region.writable) throw new BpfRuntimeError(`write of ${size} bytes to read-only region '${region.name}' at 0x${addr.toString(16)}`, pc, addr);
+    if (!region.writable) throw new BpfSandboxError(pc, 'write', size, addr, this.regions, 'read-only');
     const v = region.view;
     switch (size) {
       case 1:
@@ -122,9 +123,7 @@ export class Memory {
 
   private access(addr: bigint, size: number, pc: number, what: 'read' | 'write'): { region: LiveRegion; offset: number } {
     const hit = this.find(addr, size);
-    if (!hit) {
-      throw new BpfRuntimeError(`out-of-bounds ${what} of ${size} bytes at address 0x${BigInt.asUintN(64, addr).toString(16)} (${this.describe(addr)})`, pc, addr);
-    }
+    if (!hit) throw new BpfSandboxError(pc, what, size, addr, this.regions);
     return hit;
   }
 
@@ -135,16 +134,6 @@ export class Memory {
       if (a >= r.start && a + size <= r.end) return { region: r, offset: a - r.start };
     }
     return undefined;
-  }
-
-  private describe(addr: bigint): string {
-    if (addr >= 0n && addr < ADDRESS_LIMIT) {
-      const a = Number(addr);
-      for (const r of this.regions) {
-        if (a >= r.start - 4096 && a < r.end + 4096) return `near region '${r.name}' [0x${r.base.toString(16)}, +${r.bytes.length})`;
-      }
-    }
-    return 'not inside any region';
   }
 
   private allocateBase(length: number): bigint {

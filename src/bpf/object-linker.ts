@@ -132,7 +132,7 @@ export function linkForInterpreter(obj: BpfObject, program: BpfProgram, options:
   checkLinkable(obj, program);
   const memory = options.memory ?? new Memory();
   // An empty image (an empty .bss) still needs an address: a one-byte region gives it one.
-  const regions = obj.data.map((d, i) => memory.addRegion(`${d.name}#${i}`, Uint8Array.from(d.bytes.length === 0 ? [0] : d.bytes), { writable: d.writable }));
+  const regions = obj.data.map((d, i) => memory.addRegion(`${d.name}#${i}`, Uint8Array.from(d.bytes.length === 0 ? [0] : d.bytes), { writable: d.writable, kind: 'data' }));
   const placed = regions.map((r) => ({ bytes: r.bytes, address: r.base }));
   patchDataRelocations(obj, placed);
   const table = options.natives;

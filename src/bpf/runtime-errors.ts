@@ -1,0 +1,67 @@
+/**
+ * Errors that stop a running program, shared by the interpreter and the JIT so that callers
+ * (and differential tests) see the same types and the same messages from both engines.
+ */
+import { describeNearest, nearestRegion, type AccessKind, type Region } from './regions.js';
+
+/** A program stopped at run time; `pc` is the slot index of the instruction that failed. */
+export class BpfRuntimeError extends Error {
+  override readonly name: string = 'BpfRuntimeError';
+  constructor(
+    readonly reason: string,
+    /** slot index of the instruction that failed */
+    readonly pc: number,
+    /** the faulting address, for memory errors */
+    readonly address?: bigint,
+  ) {
+    super(`pc ${pc}: ${reason}`);
+  }
+}
+
+const hex = (v: bigint): string => `0x${BigInt.asUintN(64, v).toString(16)}`;
+
+/**
+ * A load or store outside every region the program may touch, or a store into a read-only
+ * one: the interpreter's bounds checks and the JIT's sandbox checks (--sandbox) throw it.
+ */
+export class BpfSandboxError extends BpfRuntimeError {
+  override readonly name: string = 'BpfSandboxError';
+  /** the region nearest to the address (the read-only region itself for 'read-only') */
+  readonly nearest: Region | undefined;
+  constructor(
+    pc: number,
+    readonly access: AccessKind,
+    readonly size: number,
+    address: bigint,
+    /** the regions the program could touch at that moment */
+    regions: readonly Region[],
+    readonly why: 'out-of-bounds' | 'read-only' = 'out-of-bounds',
+  ) {
+    const a = BigInt.asUintN(64, address);
+    const readOnly = why === 'read-only' ? regions.find((r) => a >= r.base && a < r.base + BigInt(r.size)) : undefined;
+    super(
+      readOnly
+        ? `write of ${size} bytes to read-only region '${readOnly.name}' at ${hex(a)}`
+        : `out-of-bounds ${access} of ${size} bytes at address ${hex(a)} (${describeNearest(regions, a, size)})`,
+      pc,
+      a,
+    );
+    this.nearest = readOnly ?? nearestRegion(regions, a)?.region;
+  }
+}
+
+/**
+ * The instruction budget ran out: the interpreter counts every instruction; JIT code (without
+ * a verifier's proof of termination) counts taken back-edges and calls.
+ */
+export class BpfBudgetError extends BpfRuntimeError {
+  override readonly name: string = 'BpfBudgetError';
+  constructor(
+    pc: number,
+    readonly budget: number,
+    /** what the budget counts */
+    readonly counts: 'instructions' | 'back-edges and calls',
+  ) {
+    super(counts === 'instructions' ? `instruction budget of ${budget} exhausted` : `instruction budget of ${budget} back-edges and calls exhausted`, pc);
+  }
+}
