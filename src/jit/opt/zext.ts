@@ -83,7 +83,7 @@ export function knownBits(fn: Func): Uint8Array {
       case Op.UMod: {
         // a % 0 is a (RFC 9669 4.1): only a divisor known to be non-zero bounds the result
         const d = x.b;
-        const divisor = d === null ? immBits(x) : d.op === Op.Const && BigInt.asUintN(w, d.k) !== 0n ? get(d) : 64;
+        const divisor = d === null ? (x.imm !== 0 ? immBits(x) : 64) : d.op === Op.Const && BigInt.asUintN(w, d.k) !== 0n ? get(d) : 64;
         return cap(Math.min(get(x.a), divisor));
       }
       case Op.LShr:
