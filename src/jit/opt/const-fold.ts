@@ -1,6 +1,6 @@
 import { BpfAluOp, BpfJmpOp, byteOrder, evalAlu, evalCondition } from '../../bpf/index.js';
 import { removeEdge, simplifyCfg } from './cfg.js';
-import { FLAG_OPAQUE, Op, isConst, mask, replace, resolve, type Func, type Inst } from './ir.js';
+import { FLAG_OPAQUE, Op, isConst, mask, replace, resolve, resolveFixedOperands, type Func, type Inst } from './ir.js';
 import type { PassContext } from './passes.js';
 
 /**
@@ -86,10 +86,7 @@ function foldOnce(fn: Func): number {
   for (const b of fn.blocks) {
     for (const x of b.insts) {
       if (x.removed) continue;
-      if (x.a !== null) x.a = resolve(x.a);
-      if (x.b !== null) x.b = resolve(x.b);
-      if (x.c !== null) x.c = resolve(x.c);
-      if (x.d !== null) x.d = resolve(x.d);
+      resolveFixedOperands(x);
       if ((x.flags & FLAG_OPAQUE) !== 0) continue;
       const bop = BPF_OP[x.op];
       if (bop !== undefined) {

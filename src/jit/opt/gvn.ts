@@ -1,5 +1,5 @@
 import { computeDominators } from './cfg.js';
-import { FLAG_OPAQUE, Op, isPure, replace, resolve, resolveOperands, type Block, type Func, type Inst } from './ir.js';
+import { FLAG_OPAQUE, Op, isPure, replace, resolve, resolveFixedOperands, resolveOperands, type Block, type Func, type Inst } from './ir.js';
 import type { PassContext } from './passes.js';
 
 /**
@@ -53,10 +53,7 @@ export function commonSubexpressions(fn: Func, _ctx: PassContext): number {
     dedupePhis(b);
     for (const x of b.insts) {
       if (x.removed) continue;
-      if (x.a !== null) x.a = resolve(x.a);
-      if (x.b !== null) x.b = resolve(x.b);
-      if (x.c !== null) x.c = resolve(x.c);
-      if (x.d !== null) x.d = resolve(x.d);
+      resolveFixedOperands(x);
       if (x.args !== null) for (let i = 0; i < x.args.length; i++) x.args[i] = resolve(x.args[i]!);
       if (!candidate(x)) {
         if (writesMemory(x)) epoch++;

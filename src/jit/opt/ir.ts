@@ -256,6 +256,14 @@ export function replace(old: Inst, by: Inst): void {
 }
 
 /** Rewrite every operand to its current instruction and drop removed instructions. */
+/** Operands a, b, c, d of x read through forwarding (phi and call arguments: `args`). */
+export function resolveFixedOperands(x: Inst): void {
+  if (x.a !== null) x.a = resolve(x.a);
+  if (x.b !== null) x.b = resolve(x.b);
+  if (x.c !== null) x.c = resolve(x.c);
+  if (x.d !== null) x.d = resolve(x.d);
+}
+
 export function resolveOperands(fn: Func): void {
   for (const b of fn.blocks) {
     let n = 0;
@@ -263,10 +271,7 @@ export function resolveOperands(fn: Func): void {
     for (let i = 0; i < insts.length; i++) {
       const x = insts[i]!;
       if (x.removed) continue;
-      if (x.a !== null) x.a = resolve(x.a);
-      if (x.b !== null) x.b = resolve(x.b);
-      if (x.c !== null) x.c = resolve(x.c);
-      if (x.d !== null) x.d = resolve(x.d);
+      resolveFixedOperands(x);
       const args = x.args;
       if (args !== null) for (let j = 0; j < args.length; j++) args[j] = resolve(args[j]!);
       insts[n++] = x;
