@@ -72,6 +72,9 @@ const KEPT: readonly (readonly [string, string, readonly string[]])[] = [
   // x % 0 = x: a remainder is below its divisor only when that is not zero, so the upper half
   // of r1 % (r2 >> 60) is not known zero and mov32 must stay (found by fuzz seed 346)
   ['zero-extension after a remainder by a register that may be zero', 'mov %r0, %r1\nrsh %r2, 60\nmod %r0, %r2\nmov32 %r0, %r0\nexit', ['lsr x9, x1, #60', 'udiv x11, x0, x9', 'msub x9, x11, x9, x0', 'mov w0, w9', 'ret']],
+  // by a register amount r the halves overlap when r is 0 modulo 64: (x >> r) + (x << -r) is
+  // then 2x, no rotate (found by fuzz seed 3444); with | it is x, which RORV gives
+  ['no RORV for + of a rotate by a register', 'mov %r0, %r1\nrsh %r0, %r2\nmov %r3, 64\nsub %r3, %r2\nlsh %r1, %r3\nadd %r0, %r1\nexit', ['lsr x9, x0, x1', 'mov x13, #0x40', 'sub x13, x13, x1', 'lsl x13, x0, x13', 'add x0, x9, x13', 'ret']],
   ['remainder by a constant: below it, the zero-extension goes', 'mov %r0, %r1\nmod %r0, 16\nmov32 %r0, %r0\nexit', ['and x0, x0, #0xf', 'ret']],
 ];
 
