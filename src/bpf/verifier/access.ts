@@ -1,0 +1,210 @@
+import { STACK_FRAME_SIZE } from '../validate.js';
+import type { VerifierEnv } from './env.js';
+import { MAP_F_RDONLY_PROG, MAX_VAR_OFF } from './env.js';
+import { MSG } from './messages.js';
+import type { PtrReg, RegState } from './reg-state.js';
+import { UNKNOWN, fixedOffset, isPtr, regTypeName, scalarReg } from './reg-state.js';
+import { constValue, formatScalar, isConst, scalarSext, unsignedRange } from './scalar.js';
+import type { StackProblem } from './stack-state.js';
+import type { VerifierState } from './state.js';
+import { formatTnum, tnumIsAligned } from './tnum.js';
+
+/**
+ * Memory access checks, one per kind of pointer (the kernel's check_mem_access and the
+ * check_*_access functions it dispatches to). A read returns what the register becomes; a
+ * write stores `value` (undefined: data of unknown value). Every access proven in bounds is
+ * recorded as a fact.
+ */
+export type AccessKind = 'read' | 'write' | 'atomic';
+
+export interface Access {
+  readonly pc: number;
+  /** the register holding the pointer */
+  readonly regno: number;
+  readonly ptr: RegState;
+  /** the instruction's offset */
+  readonly off: number;
+  readonly size: 1 | 2 | 4 | 8;
+  readonly kind: AccessKind;
+  /** write: the register stored, or undefined for an immediate / unknown data */
+  readonly value?: RegState;
+  /** the register number of `value` (for leak messages) */
+  readonly valueRegno?: number;
+  /** LDX|MEMSX */
+  readonly signed?: boolean;
+  /** atomics and acquire/release need natural alignment (arm64 faults otherwise) */
+  readonly aligned?: boolean;
+}
+
+const dataOfSize = (size: number): RegState => (size === 8 ? UNKNOWN : scalarReg(unsignedRange(0n, (1n << BigInt(8 * size)) - 1n)));
+
+/** Offsets an access can start at: fixed part plus the variable part's range. */
+function span(p: PtrReg, off: number): { lo: number; hi: number; fixed: boolean } {
+  const base = p.off + off;
+  if (isConst(p.v)) {
+    const c = Number(BigInt.asIntN(64, constValue(p.v)));
+    return { lo: base + c, hi: base + c, fixed: true };
+  }
+  const lo = p.v.smin < -BigInt(MAX_VAR_OFF) ? -MAX_VAR_OFF * 2 : Number(p.v.smin);
+  const hi = p.v.umax >= BigInt(MAX_VAR_OFF) ? MAX_VAR_OFF * 2 : Number(p.v.umax);
+  return { lo: base + lo, hi: base + hi, fixed: false };
+}
+
+function checkAlignment(env: VerifierEnv, a: Access, p: PtrReg, desc: string): void {
+  if (!a.aligned) return;
+  const at = p.off + a.off;
+  if (at % a.size !== 0 || !tnumIsAligned(p.v.t, a.size)) env.fail(MSG.misaligned(desc, formatTnum(p.v.t), p.off, a.off, a.size), a.pc);
+}
+
+/** A store of a pointer anywhere but a stack slot would hand its address to whoever reads that memory. */
+function noLeak(env: VerifierEnv, a: Access, where: string): void {
+  if (a.kind === 'write' && a.value && isPtr(a.value)) env.fail(MSG.leakInto(a.valueRegno ?? 0, where), a.pc);
+}
+
+/** Check one access and apply it; returns the loaded register for reads. */
+export function checkAccess(env: VerifierEnv, state: VerifierState, a: Access): RegState | undefined {
+  const p = a.ptr;
+  if (p.type === 'not_init') return env.fail(MSG.notReadable(a.regno), a.pc);
+  if (p.type === 'scalar') return env.fail(MSG.invalidMemAccess(a.regno, 'scalar'), a.pc);
+  if (p.orNull) return env.fail(MSG.invalidMemAccess(a.regno, regTypeName(p)), a.pc);
+  switch (p.type) {
+    case 'stack':
+      return stackAccess(env, state, a, p);
+    case 'map_value':
+      return mapValueAccess(env, a, p);
+    case 'mem':
+      return memAccess(env, a, p);
+    case 'pkt':
+    case 'pkt_meta':
+      return packetAccess(env, a, p);
+    case 'ctx':
+      return contextAccess(env, a, p);
+    default:
+      return env.fail(MSG.invalidMemAccess(a.regno, regTypeName(p)), a.pc);
+  }
+}
+
+function loaded(a: Access, r: RegState): RegState {
+  if (!a.signed || r.type !== 'scalar') return r;
+  return scalarReg(scalarSext(r.v, (a.size * 8) as 8 | 16 | 32));
+}
+
+function stackProblem(env: VerifierEnv, a: Access, problem: StackProblem, at: number, indirect = false): never {
+  switch (problem.kind) {
+    case 'uninit':
+      return env.fail(indirect ? MSG.indirectStackRead(a.regno, at, problem.off - at, a.size) : MSG.uninitStackRead(a.regno, at, problem.off - at, a.size), a.pc);
+    case 'pointer-part':
+      return env.fail(MSG.fillSize(), a.pc);
+    case 'corrupt-pointer':
+      return env.fail(MSG.corruptSpill(), a.pc);
+  }
+}
+
+function stackAccess(env: VerifierEnv, state: VerifierState, a: Access, p: PtrReg): RegState | undefined {
+  const frame = state.frames[p.frame];
+  if (!frame) return env.fail(MSG.invalidMemAccess(a.regno, 'fp'), a.pc);
+  checkAlignment(env, a, p, 'stack ');
+  const { lo, hi, fixed } = span(p, a.off);
+  const write = a.kind !== 'read';
+  const func = env.cfg.funcOf[frame.funcStart] as number;
+  if (fixed) {
+    if (lo < -STACK_FRAME_SIZE || lo + a.size > 0) return env.fail(write ? MSG.invalidStackOff(a.regno, lo, a.size) : MSG.invalidStackReadOff(a.regno, lo, a.size), a.pc);
+    env.noteStack(func, -lo);
+    env.facts.access(a.pc, { region: 'fp', minOff: lo, maxOff: lo, size: a.size, write });
+    if (a.kind === 'read') {
+      const r = frame.stack.read(lo, a.size);
+      if ('kind' in r && (r.kind === 'uninit' || r.kind === 'pointer-part' || r.kind === 'corrupt-pointer')) return stackProblem(env, a, r as StackProblem, lo);
+      return loaded(a, r as RegState);
+    }
+    if (a.kind === 'atomic') {
+      const problem = frame.stack.checkReadable(lo, lo + a.size);
+      if (problem) return stackProblem(env, a, problem, lo);
+      frame.writableStack().write(lo, a.size, undefined);
+      return undefined;
+    }
+    const v = a.value;
+    if (v && isPtr(v) && (a.size !== 8 || (lo & 7) !== 0)) return env.fail(MSG.spillSize(), a.pc);
+    const problem = frame.writableStack().write(lo, a.size, v);
+    if (problem) return stackProblem(env, a, problem, lo);
+    return undefined;
+  }
+  const varOff = formatTnum(p.v.t);
+  if (lo < -STACK_FRAME_SIZE || hi + a.size > 0) {
+    return env.fail(write ? MSG.varStackWrite(a.regno, varOff, p.off + a.off, a.size) : MSG.varStackRead(a.regno, varOff, p.off + a.off, a.size), a.pc);
+  }
+  env.noteStack(func, -lo);
+  env.facts.access(a.pc, { region: 'fp', minOff: lo, maxOff: hi, size: a.size, write });
+  if (a.kind === 'read' || a.kind === 'atomic') {
+    const problem = frame.stack.checkReadable(lo, hi + a.size);
+    if (problem) return env.fail(MSG.varStackRead(a.regno, varOff, p.off + a.off, a.size), a.pc);
+    if (a.kind === 'read') return loaded(a, dataOfSize(a.size));
+  }
+  if (a.value && isPtr(a.value)) return env.fail(MSG.leakInto(a.valueRegno ?? 0, 'stack'), a.pc);
+  const problem = frame.writableStack().writeVariable(lo, hi, a.size);
+  if (problem) return stackProblem(env, a, problem, lo);
+  return undefined;
+}
+
+/**
+ * The range check of map values and memory (the kernel's check_mem_region_access): a variable
+ * offset must be bounded below (>= 0) and above (< BPF_MAX_VAR_OFF), and every byte it may
+ * reach must lie in [0, size).
+ */
+function regionCheck(env: VerifierEnv, a: Access, p: PtrReg, size: number | undefined, message: (size: number | undefined, off: number, len: number) => string): { lo: number; hi: number } {
+  const { lo, hi, fixed } = span(p, a.off);
+  if (!fixed && p.v.smin < 0n) env.fail(MSG.minNegative(a.regno), a.pc);
+  if (lo < 0) env.fail(message(size, lo, a.size), a.pc);
+  if (!fixed && p.v.umax >= BigInt(MAX_VAR_OFF)) env.fail(MSG.unbounded(a.regno), a.pc);
+  if (size !== undefined && hi + a.size > size) env.fail(message(size, hi, a.size), a.pc);
+  return { lo, hi };
+}
+
+function mapValueAccess(env: VerifierEnv, a: Access, p: PtrReg): RegState | undefined {
+  const map = env.map(p.map);
+  checkAlignment(env, a, p, '');
+  const { lo, hi } = regionCheck(env, a, p, map.valueSize, (_s, off, len) => MSG.mapValueAccess(map.valueSize, off, len));
+  if (a.kind !== 'read' && map.flags & MAP_F_RDONLY_PROG) env.fail(MSG.mapWriteForbidden(map.valueSize, hi, a.size), a.pc);
+  noLeak(env, a, 'map');
+  env.facts.access(a.pc, { region: 'map_value', minOff: lo, maxOff: hi, size: a.size, write: a.kind !== 'read' });
+  return a.kind === 'read' ? loaded(a, dataOfSize(a.size)) : undefined;
+}
+
+/** Plain buffer (size -1 = not given: the verifier works out what it needs) and ringbuf records. */
+function memAccess(env: VerifierEnv, a: Access, p: PtrReg): RegState | undefined {
+  checkAlignment(env, a, p, '');
+  const known = p.range >= 0 ? p.range : undefined;
+  const { lo, hi } = regionCheck(env, a, p, known, MSG.memAccess);
+  if (known === undefined) env.requiredMem = Math.max(env.requiredMem, hi + a.size);
+  if (a.kind === 'atomic' && !p.ringbuf) env.memAtomics = true;
+  noLeak(env, a, 'mem');
+  env.facts.access(a.pc, { region: regTypeName(p), minOff: lo, maxOff: hi, size: a.size, write: a.kind !== 'read' });
+  return a.kind === 'read' ? loaded(a, dataOfSize(a.size)) : undefined;
+}
+
+function packetAccess(env: VerifierEnv, a: Access, p: PtrReg): RegState | undefined {
+  if (a.kind === 'atomic') env.fail(MSG.atomicNotAllowed(a.regno, regTypeName(p)), a.pc);
+  if (!fixedOffset(p) && p.v.smin < 0n) env.fail(MSG.minNegative(a.regno), a.pc);
+  const off = p.off + a.off;
+  if (off < 0 || off + a.size > p.range) env.fail(MSG.packetAccess(off, a.size, a.regno, p.id, p.off, p.range), a.pc);
+  if (a.kind === 'write' && !env.context?.packetWritable) env.fail(MSG.readonlyMem(a.regno, 'packet'), a.pc);
+  noLeak(env, a, 'packet');
+  env.facts.access(a.pc, { region: p.type, minOff: off, maxOff: off, size: a.size, write: a.kind !== 'read' });
+  return a.kind === 'read' ? loaded(a, dataOfSize(a.size)) : undefined;
+}
+
+function contextAccess(env: VerifierEnv, a: Access, p: PtrReg): RegState | undefined {
+  if (a.kind === 'atomic') env.fail(MSG.atomicNotAllowed(a.regno, 'ctx'), a.pc);
+  if (!fixedOffset(p)) env.fail(MSG.ctxVarAccess(a.regno, formatScalar(p.v), p.off + a.off, a.size), a.pc);
+  const off = p.off + a.off;
+  const rules = env.context;
+  if (!rules) return env.fail(MSG.ctxAccess(off, a.size), a.pc);
+  noLeak(env, a, 'ctx');
+  const result = rules.access(off, a.size, a.kind === 'write', a.signed === true);
+  if (typeof result === 'string' && result !== 'scalar') return env.fail(result, a.pc);
+  env.facts.ctxField(a.pc, { off, size: a.size, write: a.kind === 'write' });
+  env.facts.access(a.pc, { region: 'ctx', minOff: off, maxOff: off, size: a.size, write: a.kind === 'write' });
+  if (a.kind === 'write') return undefined;
+  return result === 'scalar' ? loaded(a, dataOfSize(a.size)) : result;
+}
+
+export { stackProblem };

@@ -1,0 +1,81 @@
+/**
+ * Every rejection message of the verifier, in one table, worded as the Linux verifier
+ * (kernel/bpf/verifier.c) words it where it has a message, so that a program rejected here
+ * reads the same as when the kernel rejects it. Messages without a kernel counterpart (the
+ * plain-buffer convention, callx, native functions) follow the same style.
+ */
+export const MSG = {
+  // registers
+  notReadable: (r: number) => `R${r} !read_ok`,
+  invalidMemAccess: (r: number, type: string) => `R${r} invalid mem access '${type}'`,
+  // pointer arithmetic (adjust_ptr_min_max_vals, check_alu_op)
+  ptrArith32: (r: number) => `R${r} 32-bit pointer arithmetic prohibited`,
+  ptrArithOnType: (r: number, type: string) => `R${r} pointer arithmetic on ${type} prohibited`,
+  ptrArithOnNull: (r: number, type: string) => `R${r} pointer arithmetic on ${type} prohibited, null-check it first`,
+  ptrBitwise: (r: number, op: string) => `R${r} bitwise operator ${op} on pointer prohibited`,
+  ptrArithOp: (r: number, op: string) => `R${r} pointer arithmetic with ${op} operator prohibited`,
+  ptrArith: (r: number) => `R${r} pointer arithmetic prohibited`,
+  subPtrFromScalar: (r: number) => `R${r} tried to subtract pointer from scalar`,
+  ptrOpPtr: (r: number, op: string) => `R${r} pointer ${op} pointer prohibited`,
+  partialCopy: (r: number) => `R${r} partial copy of pointer`,
+  sextPtr: (r: number) => `R${r} sign-extension part of pointer`,
+  ptrOffsetTooBig: (type: string, v: bigint) => `math between ${type} pointer and ${v} is not allowed`,
+  ptrUnboundedMin: (type: string) => `math between ${type} pointer and register with unbounded min value is not allowed`,
+  ptrOffsetOutOfBounds: (type: string, off: number) => `${type} pointer offset ${off} is not allowed`,
+  ptrComparison: (r: number) => `R${r} pointer comparison prohibited`,
+  // memory (check_mem_access and friends)
+  invalidStackOff: (r: number, off: number, size: number) => `invalid write to stack R${r} off=${off} size=${size}`,
+  invalidStackReadOff: (r: number, off: number, size: number) => `invalid read from stack R${r} off=${off} size=${size}`,
+  uninitStackRead: (r: number, off: number, byte: number, size: number) => `invalid read from stack R${r} off ${off}+${byte} size ${size}`,
+  indirectStackRead: (r: number, off: number, byte: number, size: number) => `invalid indirect read from stack R${r} off ${off}+${byte} size ${size}`,
+  varStackRead: (r: number, varOff: string, off: number, size: number) => `invalid variable-offset read from stack R${r} var_off=${varOff} off=${off} size=${size}`,
+  varStackWrite: (r: number, varOff: string, off: number, size: number) => `invalid variable-offset write to stack R${r} var_off=${varOff} off=${off} size=${size}`,
+  spillSize: () => 'invalid size of register spill',
+  fillSize: () => 'invalid size of register fill',
+  corruptSpill: () => 'attempt to corrupt spilled pointer on stack',
+  misaligned: (desc: string, varOff: string, regOff: number, off: number, size: number) => `misaligned ${desc}access off ${varOff}+${regOff}+${off} size ${size}`,
+  mapValueAccess: (valueSize: number, off: number, size: number) => `invalid access to map value, value_size=${valueSize} off=${off} size=${size}`,
+  mapWriteForbidden: (valueSize: number, off: number, size: number) => `write into map forbidden, value_size=${valueSize} off=${off} size=${size}`,
+  memAccess: (memSize: number | undefined, off: number, size: number) => `invalid access to memory, ${memSize === undefined ? '' : `mem_size=${memSize} `}off=${off} size=${size}`,
+  packetAccess: (off: number, size: number, r: number, id: number, regOff: number, range: number) =>
+    `invalid access to packet, off=${off} size=${size}, R${r}(id=${id},off=${regOff},r=${range})`,
+  ctxAccess: (off: number, size: number) => `invalid bpf_context access off=${off} size=${size}`,
+  ctxVarAccess: (r: number, varOff: string, off: number, size: number) => `variable ctx access var_off=${varOff} off=${off} size=${size} (R${r})`,
+  ctxModified: (r: number, off: number) => `dereference of modified ctx ptr R${r} off=${off} disallowed`,
+  minNegative: (r: number) => `R${r} min value is negative, either use unsigned index or do a if (index >=0) check.`,
+  unbounded: (r: number) => `R${r} unbounded memory access, make sure to bounds check any such access`,
+  pktEndWrite: (r: number) => `R${r} cannot write into pkt_end`,
+  readonlyMem: (r: number, type: string) => `R${r} cannot write into ${type}`,
+  atomicNotAllowed: (r: number, type: string) => `BPF_ATOMIC stores into R${r} ${type} is not allowed`,
+  // leaks (the kernel's !allow_ptr_leaks rules)
+  leakInto: (r: number, what: string) => `R${r} leaks addr into ${what}`,
+  leakReturn: () => 'R0 leaks addr as return value',
+  leakHelper: (r: number) => `R${r} leaks addr into helper function`,
+  // calls
+  invalidFunc: (id: number) => `invalid func unknown#${id}`,
+  helperNotAllowed: (name: string, id: number) => `program of this type cannot use helper ${name}#${id}`,
+  argType: (r: number, type: string, expected: string) => `R${r} type=${type} expected=${expected}`,
+  argNotConst: (r: number) => `R${r} is not a known constant'`,
+  argZeroSize: (r: number) => `R${r} invalid zero-sized read`,
+  argNegativeSize: (r: number) => `R${r} min value is negative, either use unsigned or 'var &= const'`,
+  argUnboundedSize: (r: number) => `R${r} unbounded memory access, use 'var &= const' or 'if (var < const)'`,
+  mapIncompatible: (mapType: number, name: string, id: number) => `cannot pass map_type ${mapType} into func ${name}#${id}`,
+  nullArg: (r: number, type: string) => `R${r} type=${type} expected=non-null pointer`,
+  unreleased: (id: number, pc: number) => `Unreleased reference id=${id} alloc_insn=${pc}`,
+  releaseNotAcquired: (r: number) => `R${r} must be referenced when passed to release function`,
+  releaseOffset: (r: number, off: number) => `R${r} must have zero offset when passed to release func or trusted arg to kfunc (off=${off})`,
+  returnStackPtr: () => 'cannot return stack pointer to the caller',
+  stackArgPtr: (r: number) => `R${r} leaks addr into stack arg`,
+  callxTarget: (r: number, type: string) => `callx R${r}: ${type} is neither a function of the program nor a known helper id`,
+  combinedStack: (calls: number, size: number) => `combined stack size of ${calls} calls is ${size}. Too large`,
+  callbackReturn: (value: string, range: string) => `At callback return the register R0 has ${value} should have been in ${range}`,
+  programReturn: (value: string, range: string) => `At program exit the register R0 has ${value} should have been in ${range}`,
+  stackArgUninit: (off: number, depth: number) => `invalid read from stack arg off ${off} depth ${depth}`,
+  // control flow
+  infiniteLoop: (pc: number) => `infinite loop detected at insn ${pc}`,
+  tooLarge: (n: number) => `BPF program is too large. Processed ${n} insn`,
+  backEdge: (from: number, to: number) => `back-edge from insn ${from} to ${to}`,
+  unsupportedPseudo: (src: number) => `unsupported ldimm64 pseudo src=${src}`,
+  invalidMapIndex: (i: number) => `fd ${i} is not pointing to valid bpf_map`,
+  unsupportedLegacy: () => 'BPF_LD_[ABS|IND] instructions not allowed for this program type',
+} as const;

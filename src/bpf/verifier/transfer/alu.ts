@@ -1,0 +1,126 @@
+import type { InsnKind } from '../../insn-kind.js';
+import { BpfAluOp } from '../../opcodes.js';
+import type { VerifierEnv } from '../env.js';
+import { MAX_VAR_OFF } from '../env.js';
+import { MSG } from '../messages.js';
+import type { PtrReg, RegState, ScalarReg } from '../reg-state.js';
+import { UNKNOWN, constReg, isPtr, regTypeName, scalarReg } from '../reg-state.js';
+import type { Scalar } from '../scalar.js';
+import { constScalar, constValue, isConst } from '../scalar.js';
+import { scalarAlu, scalarEnd, scalarMov, scalarNeg } from '../scalar-alu.js';
+import type { VerifierState } from '../state.js';
+import type { StepContext } from './common.js';
+import { ALU_OP_TEXT, readReg } from './common.js';
+
+/**
+ * ALU instructions (the kernel's check_alu_op / adjust_reg_min_max_vals): scalars through the
+ * scalar transfer functions; pointers only by adding or subtracting a scalar (64-bit), or as
+ * the difference of two pointers into the same object. Anything else on a pointer would turn
+ * an address into a number the program could store, return or branch on, and is refused.
+ */
+type AluKind = Extract<InsnKind, { kind: 'alu' | 'neg' | 'end' }>;
+
+const U32_MAX = 0xffff_ffffn;
+
+export function aluStep(ctx: StepContext, k: AluKind): void {
+  const { env, state, insn, pc } = ctx;
+  const regs = state.cur.regs;
+  const dst = insn.dst;
+  if (k.kind === 'neg' || k.kind === 'end') {
+    const d = readReg(env, state, dst, pc);
+    if (d.type !== 'scalar') env.fail(MSG.ptrArith(dst), pc);
+    regs[dst] = scalarReg(k.kind === 'neg' ? scalarNeg((d as ScalarReg).v, k.width) : scalarEnd((d as ScalarReg).v, k.bits, k.order));
+    return;
+  }
+  const src: RegState = k.source === 'reg' ? readReg(env, state, insn.src, pc) : constReg(k.width === 64 ? BigInt(insn.imm) : BigInt(insn.imm >>> 0));
+  if (k.op === BpfAluOp.MOV) {
+    regs[dst] = move(env, state, insn.src, src, k, dst, pc);
+    return;
+  }
+  const d = readReg(env, state, dst, pc);
+  if (d.type === 'scalar' && src.type === 'scalar') {
+    regs[dst] = scalarReg(scalarAlu(k.op, k.width, d.v, src.v, k.signed));
+    return;
+  }
+  if (k.width === 32) env.fail(MSG.ptrArith32(dst), pc);
+  regs[dst] = pointerAlu(env, k.op, dst, d, src, pc);
+}
+
+function move(env: VerifierEnv, state: VerifierState, srcRegno: number, src: RegState, k: AluKind & { kind: 'alu' }, dst: number, pc: number): RegState {
+  if (isPtr(src)) {
+    if (k.movsx) env.fail(MSG.sextPtr(dst), pc);
+    if (k.width === 32) env.fail(MSG.partialCopy(dst), pc);
+    return src;
+  }
+  const s = src as ScalarReg;
+  const v = scalarMov(s.v, k.width, k.movsx);
+  // A copy of an unknown value is linked to its source: a branch on one narrows both.
+  const same = k.movsx === 0 && (k.width === 64 || s.v.umax <= U32_MAX);
+  if (k.source === 'reg' && same && !isConst(v)) {
+    let id = s.id;
+    if (id === 0) {
+      id = env.nextId();
+      state.cur.regs[srcRegno] = { ...s, id };
+    }
+    return scalarReg(v, id);
+  }
+  return scalarReg(v);
+}
+
+/** Pointer +/- scalar with the kernel's sanity limits on offsets (check_reg_sane_offset). */
+function pointerAlu(env: VerifierEnv, op: number, dst: number, d: RegState, s: RegState, pc: number): RegState {
+  const opText = ALU_OP_TEXT[op] ?? '?';
+  if (isPtr(d) && isPtr(s)) {
+    if (op === BpfAluOp.SUB) return pointerDifference(env, dst, d, s, pc);
+    return env.fail(MSG.ptrOpPtr(dst, opText), pc);
+  }
+  if (op === BpfAluOp.AND || op === BpfAluOp.OR || op === BpfAluOp.XOR) return env.fail(MSG.ptrBitwise(dst, opText), pc);
+  if (op !== BpfAluOp.ADD && op !== BpfAluOp.SUB) return env.fail(MSG.ptrArithOp(dst, opText), pc);
+  if (!isPtr(d)) {
+    // scalar += pointer is pointer += scalar; scalar -= pointer is meaningless
+    if (op === BpfAluOp.SUB) return env.fail(MSG.subPtrFromScalar(dst), pc);
+    return offsetPointer(env, dst, s as PtrReg, (d as ScalarReg).v, false, pc);
+  }
+  return offsetPointer(env, dst, d, (s as ScalarReg).v, op === BpfAluOp.SUB, pc);
+}
+
+const NO_ARITH = new Set(['pkt_end', 'map_ptr', 'func']);
+
+function offsetPointer(env: VerifierEnv, dst: number, p: PtrReg, by: Scalar, sub: boolean, pc: number): RegState {
+  const type = regTypeName(p);
+  if (p.orNull) return env.fail(MSG.ptrArithOnNull(dst, type), pc);
+  if (NO_ARITH.has(p.type)) return env.fail(MSG.ptrArithOnType(dst, type), pc);
+  if (isConst(by)) {
+    const c = BigInt.asIntN(64, constValue(by));
+    if (c >= BigInt(MAX_VAR_OFF) || c <= -BigInt(MAX_VAR_OFF)) return env.fail(MSG.ptrOffsetTooBig(type, c), pc);
+    const off = p.off + (sub ? -Number(c) : Number(c));
+    if (off >= MAX_VAR_OFF || off <= -MAX_VAR_OFF) return env.fail(MSG.ptrOffsetOutOfBounds(type, off), pc);
+    return { ...p, off };
+  }
+  if (by.smin === -(1n << 63n)) return env.fail(MSG.ptrUnboundedMin(type), pc);
+  const v = scalarAlu(sub ? BpfAluOp.SUB : BpfAluOp.ADD, 64, p.v, by);
+  // a packet pointer with a new variable part has a new base: nothing is proven about it yet
+  if (p.type === 'pkt' || p.type === 'pkt_meta') return { ...p, v, id: env.nextId(), range: 0 };
+  return { ...p, v };
+}
+
+/**
+ * Two pointers into the same object differ by a number the program may use (a length, an
+ * index); pointers into different objects would tell it where they are, and are refused.
+ */
+function pointerDifference(env: VerifierEnv, dst: number, a: PtrReg, b: PtrReg, pc: number): RegState {
+  const sameBase =
+    (a.type === b.type && a.type === 'stack' && a.frame === b.frame) ||
+    (a.type === b.type && (a.type === 'map_value' || a.type === 'mem') && a.id !== 0 && a.id === b.id && !a.orNull) ||
+    (a.type === b.type && a.type === 'mem' && a.id === 0 && b.id === 0 && !a.ringbuf && !b.ringbuf) ||
+    (a.type === b.type && (a.type === 'pkt' || a.type === 'pkt_meta') && a.id === b.id) ||
+    (a.type === 'ctx' && b.type === 'ctx');
+  if (sameBase) {
+    const diff = scalarAlu(BpfAluOp.SUB, 64, a.v, b.v);
+    return scalarReg(scalarAlu(BpfAluOp.ADD, 64, diff, constScalar(BigInt(a.off - b.off))));
+  }
+  // lengths inside one packet: data_end - data, data - data_meta, two packet positions
+  const packet = (t: string): boolean => t === 'pkt' || t === 'pkt_meta' || t === 'pkt_end';
+  if (packet(a.type) && packet(b.type) && b.type !== 'pkt_end') return UNKNOWN;
+  return env.fail(MSG.ptrOpPtr(dst, '-='), pc);
+}

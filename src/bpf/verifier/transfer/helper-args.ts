@@ -1,0 +1,178 @@
+import { STACK_FRAME_SIZE } from '../../validate.js';
+import type { VerifierEnv } from '../env.js';
+import { MAP_F_RDONLY_PROG, MAX_VAR_OFF } from '../env.js';
+import type { HelperArgView, HelperProtoView } from '../helper-proto-view.js';
+import { MSG } from '../messages.js';
+import type { PtrReg, RegState } from '../reg-state.js';
+import { isPtr, regTypeName } from '../reg-state.js';
+import { constValue, formatScalar, isConst } from '../scalar.js';
+import type { VerifierState } from '../state.js';
+
+/**
+ * Helper arguments against their prototype (the kernel's check_func_arg and
+ * check_helper_mem_access): each register must be the kind of value the helper takes, and
+ * every byte a helper may read or write through a pointer argument must be memory the program
+ * may read (initialized) or write. What a helper writes becomes initialized data.
+ */
+export interface CheckedArgs {
+  /** the map of each ARG_CONST_MAP_PTR argument, by argument number (1-based) */
+  readonly maps: Map<number, number>;
+  /** the function of the ARG_PTR_TO_FUNC argument */
+  funcPc?: number;
+  /** the reference released by an OBJ_RELEASE argument */
+  released?: number;
+}
+
+const MEMORY_TYPES = 'fp, pkt, pkt_meta, map_value, mem, ringbuf_mem';
+
+const has = (arg: HelperArgView, flag: string): boolean => arg.flags?.includes(flag) === true;
+
+export function checkHelperArgs(env: VerifierEnv, state: VerifierState, pc: number, proto: HelperProtoView): CheckedArgs {
+  const regs = state.cur.regs;
+  const out: CheckedArgs = { maps: new Map() };
+  const reg = (i: number): RegState => regs[i] as RegState;
+  proto.args.forEach((arg, k) => {
+    const r = k + 1;
+    const v = reg(r);
+    if (v.type === 'not_init') env.fail(MSG.notReadable(r), pc);
+    switch (arg.kind) {
+      case 'ARG_ANYTHING':
+        if (isPtr(v)) env.fail(MSG.leakHelper(r), pc);
+        return;
+      case 'ARG_CONST_MAP_PTR': {
+        if (v.type !== 'map_ptr') env.fail(MSG.argType(r, regTypeName(v), 'map_ptr'), pc);
+        const p = v as PtrReg;
+        const map = env.map(p.map);
+        if (arg.mapTypes && !arg.mapTypes.includes(map.type)) env.fail(MSG.mapIncompatible(map.type, `bpf_${proto.name}`, proto.id), pc);
+        out.maps.set(r, p.map);
+        return;
+      }
+      case 'ARG_CONST_SIZE':
+      case 'ARG_CONST_SIZE_OR_ZERO':
+        // checked with the memory argument they size
+        sizeOf(env, v, r, pc, arg.kind === 'ARG_CONST_SIZE');
+        return;
+      case 'ARG_CONST_ALLOC_SIZE_OR_ZERO':
+        if (v.type !== 'scalar' || !isConst(v.v)) env.fail(MSG.argNotConst(r), pc);
+        return;
+      case 'ARG_PTR_TO_CTX': {
+        if (v.type !== 'ctx') env.fail(MSG.argType(r, regTypeName(v), 'ctx'), pc);
+        const p = v as PtrReg;
+        if (p.off !== 0 || !isConst(p.v) || constValue(p.v) !== 0n) env.fail(MSG.ctxModified(r, p.off), pc);
+        return;
+      }
+      case 'ARG_PTR_TO_STACK':
+        if (has(arg, 'PTR_MAYBE_NULL') && v.type === 'scalar' && isConst(v.v) && constValue(v.v) === 0n) return;
+        if (v.type !== 'stack') env.fail(MSG.argType(r, regTypeName(v), 'fp'), pc);
+        return;
+      case 'ARG_PTR_TO_FUNC':
+        if (v.type !== 'func') env.fail(MSG.argType(r, regTypeName(v), 'func'), pc);
+        out.funcPc = (v as PtrReg).map;
+        return;
+      case 'ARG_PTR_TO_RINGBUF_MEM': {
+        if (v.type !== 'mem' || !(v as PtrReg).ringbuf || (v as PtrReg).orNull) env.fail(MSG.argType(r, regTypeName(v), 'ringbuf_mem'), pc);
+        const p = v as PtrReg;
+        if (p.off !== 0 || !isConst(p.v) || constValue(p.v) !== 0n) env.fail(MSG.releaseOffset(r, p.off), pc);
+        if (!state.refs.some((ref) => ref.id === p.refId)) env.fail(MSG.releaseNotAcquired(r), pc);
+        out.released = p.refId;
+        return;
+      }
+      case 'ARG_PTR_TO_MAP_KEY':
+      case 'ARG_PTR_TO_MAP_VALUE': {
+        const m = out.maps.get(arg.mapArg ?? 1);
+        if (m === undefined) return env.fail(MSG.argType(arg.mapArg ?? 1, 'scalar', 'map_ptr'), pc);
+        const map = env.map(m);
+        const size = arg.kind === 'ARG_PTR_TO_MAP_KEY' ? map.keySize : map.valueSize;
+        const uninit = has(arg, 'MEM_UNINIT');
+        helperMemory(env, state, pc, r, v, size, size, !uninit, uninit || has(arg, 'MEM_WRITE'), proto.pktAccess);
+        return;
+      }
+      case 'ARG_PTR_TO_MEM': {
+        const sizeReg = reg(arg.sizeArg ?? r + 1);
+        const sz = sizeReg.type === 'scalar' ? sizeReg.v : undefined;
+        const min = sz ? Number(sz.umin < BigInt(MAX_VAR_OFF) ? sz.umin : BigInt(MAX_VAR_OFF)) : 0;
+        const max = sz ? Number(sz.umax < BigInt(MAX_VAR_OFF) ? sz.umax : BigInt(MAX_VAR_OFF)) : 0;
+        if (has(arg, 'PTR_MAYBE_NULL') && v.type === 'scalar' && isConst(v.v) && constValue(v.v) === 0n) return;
+        const uninit = has(arg, 'MEM_UNINIT');
+        const write = uninit || has(arg, 'MEM_WRITE');
+        helperMemory(env, state, pc, r, v, min, max, !uninit, write, true);
+        return;
+      }
+      case 'ARG_PTR_TO_CONST_STR': {
+        if (v.type !== 'map_value') env.fail(MSG.argType(r, regTypeName(v), 'map_value'), pc);
+        const p = v as PtrReg;
+        const map = env.map(p.map);
+        if (!(map.flags & MAP_F_RDONLY_PROG)) env.fail(`R${r} does not point to a readonly map'`, pc);
+        if (!isConst(p.v) || p.off < 0 || p.off >= map.valueSize) env.fail(MSG.mapValueAccess(map.valueSize, p.off, 1), pc);
+        return;
+      }
+      default:
+        env.fail(`helper ${proto.name}: argument kind ${arg.kind} is not supported by the verifier`, pc);
+    }
+  });
+  return out;
+}
+
+function sizeOf(env: VerifierEnv, v: RegState, r: number, pc: number, nonZero: boolean): void {
+  if (v.type !== 'scalar') return env.fail(MSG.argType(r, regTypeName(v), 'scalar'), pc);
+  if (v.v.smin < 0n) env.fail(MSG.argNegativeSize(r), pc);
+  if (v.v.umax >= BigInt(MAX_VAR_OFF)) env.fail(MSG.argUnboundedSize(r), pc);
+  if (nonZero && v.v.umin === 0n) env.fail(MSG.argZeroSize(r), pc);
+}
+
+/** `min`..`max` bytes through register r: read (must be initialized) and/or written by the helper. */
+function helperMemory(env: VerifierEnv, state: VerifierState, pc: number, r: number, v: RegState, min: number, max: number, read: boolean, write: boolean, pktAccess: boolean): void {
+  if (!isPtr(v)) return env.fail(MSG.argType(r, regTypeName(v), MEMORY_TYPES), pc);
+  if (v.orNull) return env.fail(MSG.argType(r, regTypeName(v), MEMORY_TYPES), pc);
+  if (max === 0) return;
+  const varLo = isConst(v.v) ? Number(BigInt.asIntN(64, constValue(v.v))) : v.v.smin < -BigInt(MAX_VAR_OFF) ? -MAX_VAR_OFF : Number(v.v.smin);
+  const varHi = isConst(v.v) ? varLo : v.v.umax >= BigInt(MAX_VAR_OFF) ? MAX_VAR_OFF : Number(v.v.umax);
+  const lo = v.off + varLo;
+  const hi = v.off + varHi;
+  const fixed = varLo === varHi;
+  switch (v.type) {
+    case 'stack': {
+      const frame = state.frames[v.frame]!;
+      if (lo < -STACK_FRAME_SIZE || hi + max > 0) {
+        if (fixed) env.fail(read ? MSG.invalidStackReadOff(r, lo, max) : MSG.invalidStackOff(r, lo, max), pc);
+        env.fail(MSG.varStackRead(r, formatScalar(v.v), v.off, max), pc);
+      }
+      env.noteStack(env.cfg.funcOf[frame.funcStart] as number, -lo);
+      if (read) {
+        const problem = frame.stack.checkReadable(lo, hi + max);
+        if (problem) env.fail(MSG.indirectStackRead(r, lo, problem.off - lo, max), pc);
+      }
+      if (write) {
+        if (fixed) {
+          frame.writableStack().fill(lo, lo + min);
+          const p = frame.writableStack().writeVariable(lo + min, lo + min, max - min);
+          if (p && max > min) env.fail(MSG.corruptSpill(), pc);
+        } else if (frame.writableStack().writeVariable(lo, hi, max)) env.fail(MSG.corruptSpill(), pc);
+      }
+      return;
+    }
+    case 'map_value': {
+      const map = env.map(v.map);
+      if (varLo < 0) env.fail(MSG.minNegative(r), pc);
+      if (lo < 0 || hi + max > map.valueSize) env.fail(MSG.mapValueAccess(map.valueSize, lo < 0 ? lo : hi, max), pc);
+      if (write && map.flags & MAP_F_RDONLY_PROG) env.fail(MSG.mapWriteForbidden(map.valueSize, lo, max), pc);
+      return;
+    }
+    case 'mem': {
+      if (varLo < 0) env.fail(MSG.minNegative(r), pc);
+      if (lo < 0 || (v.range >= 0 && hi + max > v.range)) env.fail(MSG.memAccess(v.range >= 0 ? v.range : undefined, lo < 0 ? lo : hi, max), pc);
+      if (v.range < 0) env.requiredMem = Math.max(env.requiredMem, hi + max);
+      return;
+    }
+    case 'pkt':
+    case 'pkt_meta': {
+      if (!pktAccess) env.fail(MSG.argType(r, regTypeName(v), 'fp, map_value, mem'), pc);
+      if (varLo < 0) env.fail(MSG.minNegative(r), pc);
+      if (v.off < 0 || v.off + max > v.range) env.fail(MSG.packetAccess(v.off, max, r, v.id, v.off, v.range), pc);
+      if (write && !env.context?.packetWritable) env.fail(MSG.readonlyMem(r, 'packet'), pc);
+      return;
+    }
+    default:
+      env.fail(MSG.argType(r, regTypeName(v), MEMORY_TYPES), pc);
+  }
+}

@@ -1,0 +1,90 @@
+import type { BpfInsn } from '../../instruction.js';
+import { lddwValue } from '../../instruction.js';
+import { callTarget, insnKind, jumpTarget } from '../../insn-kind.js';
+import { BpfPseudo } from '../../opcodes.js';
+import type { VerifierEnv } from '../env.js';
+import { MSG } from '../messages.js';
+import { constReg, ptrReg } from '../reg-state.js';
+import type { VerifierState } from '../state.js';
+import { aluStep } from './alu.js';
+import { jcondStep } from './branch.js';
+import { callHelper, callLocal, callNative, callx, exitStep } from './call.js';
+import type { Successor } from './common.js';
+import { memoryStep } from './memory.js';
+
+/**
+ * One instruction's transfer function, by kind. The state passed in is the path's own (it is
+ * changed in place); a second successor gets a copy.
+ */
+export function step(env: VerifierEnv, state: VerifierState, pc: number): Successor[] {
+  const insn = env.insns[pc] as BpfInsn;
+  const k = insnKind(insn);
+  if (!k) return env.fail(`unknown opcode 0x${insn.code.toString(16)}`, pc);
+  const ctx = { env, state, insn, pc };
+  switch (k.kind) {
+    case 'alu':
+    case 'neg':
+    case 'end':
+      aluStep(ctx, k);
+      return [{ state, pc: pc + 1 }];
+    case 'load':
+    case 'store':
+    case 'atomic':
+    case 'load-acquire':
+    case 'store-release':
+      memoryStep(ctx, k);
+      return [{ state, pc: pc + 1 }];
+    case 'lddw':
+      lddwStep(env, state, insn, pc);
+      return [{ state, pc: pc + 2 }];
+    case 'ja':
+      return [{ state, pc: jumpTarget(insn, pc) }];
+    case 'jcond':
+      return jcondStep(ctx, k);
+    case 'call-helper':
+      return callHelper(ctx, k.id);
+    case 'call-local':
+      return callLocal(ctx, callTarget(insn, pc));
+    case 'call-native':
+      return callNative(ctx, k.id);
+    case 'callx':
+      return callx(ctx, k.reg);
+    case 'exit':
+      return exitStep(ctx);
+    case 'ld-legacy':
+      return env.fail(MSG.unsupportedLegacy(), pc);
+  }
+}
+
+/** LDDW: a constant, a map, a map value (global data), or a function address. */
+function lddwStep(env: VerifierEnv, state: VerifierState, insn: BpfInsn, pc: number): void {
+  const next = env.insns[pc + 1] as BpfInsn;
+  const regs = state.cur.regs;
+  switch (insn.src) {
+    case BpfPseudo.IMM64:
+      regs[insn.dst] = constReg(lddwValue(insn, next));
+      return;
+    case BpfPseudo.FUNC:
+      regs[insn.dst] = ptrReg('func', { map: callTarget(insn, pc) });
+      return;
+    case BpfPseudo.MAP_FD:
+    case BpfPseudo.MAP_IDX: {
+      const slot = env.mapSlot('map', insn.imm);
+      if (slot === undefined) return env.fail(MSG.invalidMapIndex(insn.imm), pc);
+      regs[insn.dst] = ptrReg('map_ptr', { map: slot });
+      return;
+    }
+    case BpfPseudo.MAP_VALUE:
+    case BpfPseudo.MAP_IDX_VALUE: {
+      const slot = env.mapSlot('data', insn.imm);
+      if (slot === undefined) return env.fail(MSG.invalidMapIndex(insn.imm), pc);
+      const off = next.imm >>> 0;
+      const size = env.map(slot).valueSize;
+      if (off > size) return env.fail(MSG.mapValueAccess(size, off, 0), pc);
+      regs[insn.dst] = ptrReg('map_value', { map: slot, off });
+      return;
+    }
+    default:
+      env.fail(MSG.unsupportedPseudo(insn.src), pc);
+  }
+}

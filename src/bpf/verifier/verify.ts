@@ -1,0 +1,110 @@
+import type { BpfInsn } from '../instruction.js';
+import { BpfValidationError, STACK_FRAME_SIZE, validateProgram } from '../validate.js';
+import type { Cfg } from './cfg.js';
+import { buildCfg, checkNoBackEdges } from './cfg.js';
+import { walk } from './driver.js';
+import type { VerifyOptions } from './env.js';
+import { VerifierEnv } from './env.js';
+import { BpfVerifierError } from './errors.js';
+import { Facts } from './facts.js';
+import { MSG } from './messages.js';
+import { UNKNOWN, constReg, ptrReg } from './reg-state.js';
+import { FrameState, VerifierState } from './state.js';
+import { BpfPseudo } from '../opcodes.js';
+import { callTarget } from '../insn-kind.js';
+
+export interface VerifyResult {
+  /** instructions processed (the kernel's "processed N insns") */
+  readonly processed: number;
+  /** states checkpointed in total, and at most at once */
+  readonly states: number;
+  readonly peakStates: number;
+  /**
+   * Plain buffer: the least memory size in bytes the program's accesses need (the size given
+   * in `memSize`, when given). A run must pass at least this much (exactly `memSize` when it
+   * was given: R2 was taken to be that number).
+   */
+  readonly memSize: number;
+  /** the program does atomic operations on the plain buffer: it must be 8-byte aligned */
+  readonly memAtomics: boolean;
+  /** stack bytes each function uses (by function index) */
+  readonly stackDepth: readonly number[];
+  readonly facts: Facts;
+}
+
+/**
+ * Verify a program: structural validation first (validate.ts, whose rejections become
+ * BpfVerifierErrors with the same words), then abstract interpretation of every path. Throws
+ * BpfVerifierError.
+ *
+ * Entry state: with a program type (options.context), R1 is the context. Without one, the
+ * plain-buffer convention: R1 points to the program's memory and R2 holds its length; with
+ * `memSize` the memory is exactly that big (R2 = memSize), without it the verifier proves each
+ * access through R1 stays within a bound it works out (VerifyResult.memSize) and R2 is unknown.
+ * R3-R5, R6-R9 and R0 hold nothing readable; R10 is the frame pointer.
+ */
+export function verifyProgram(insns: readonly BpfInsn[], options: VerifyOptions = {}): VerifyResult {
+  let info;
+  try {
+    info = validateProgram(insns, options.natives ? { natives: options.natives } : {});
+  } catch (e) {
+    if (e instanceof BpfValidationError) throw new BpfVerifierError(e.reason, e.pc, insns);
+    throw e;
+  }
+  const cfg = buildCfg(insns, info);
+  if (options.allowLoops === false) checkNoBackEdges(cfg);
+  const lines: string[] = [];
+  const sink = options.log?.sink;
+  const opts: VerifyOptions = sink ? { ...options, log: { sink: (l) => (lines.push(l), sink(l)) } } : options;
+  const env = new VerifierEnv(insns, info, cfg, opts, new Facts());
+  if (options.context) env.context = options.context;
+  const entry = FrameState.entry(0, 0, -1);
+  if (options.context) {
+    entry.regs[1] = ptrReg('ctx');
+  } else {
+    entry.regs[1] = ptrReg('mem', { range: options.memSize ?? -1 });
+    entry.regs[2] = options.memSize !== undefined ? constReg(BigInt(options.memSize)) : UNKNOWN;
+  }
+  try {
+    walk(env, new VerifierState([entry]));
+    checkStackDepth(env, cfg);
+  } catch (e) {
+    if (e instanceof BpfVerifierError && sink) e.log = lines.join('\n');
+    throw e;
+  }
+  return {
+    processed: env.processed,
+    states: env.totalStates,
+    peakStates: env.peakStates,
+    memSize: options.memSize ?? env.requiredMem,
+    memAtomics: env.memAtomics,
+    stackDepth: env.stackDepth,
+    facts: env.facts,
+  };
+}
+
+/**
+ * The kernel's check_max_stack_depth: along every chain of calls (callbacks count as calls
+ * from the function that names them), the frames' stack sizes, each rounded up to 32 bytes,
+ * must add up to at most 512.
+ */
+function checkStackDepth(env: VerifierEnv, cfg: Cfg): void {
+  const funcs = cfg.info.functions;
+  const callees: number[][] = funcs.map((f) => [...f.callees]);
+  for (let pc = 0; pc < env.insns.length; pc++) {
+    const insn = env.insns[pc] as BpfInsn;
+    if (cfg.info.lddwTails.has(pc) || insn.code !== 0x18 || insn.src !== BpfPseudo.FUNC) continue;
+    const target = cfg.funcOf[callTarget(insn, pc)] as number;
+    callees[cfg.funcOf[pc] as number]!.push(target);
+  }
+  const frameSize = (f: number): number => Math.ceil(Math.max(env.stackDepth[f] ?? 0, 1) / 32) * 32;
+  const walkChain = (f: number, depth: number, calls: number, site: number): void => {
+    const total = depth + frameSize(f);
+    if (total > STACK_FRAME_SIZE) env.fail(MSG.combinedStack(calls, total), site);
+    for (const c of callees[f] ?? []) walkChain(c, total, calls + 1, funcs[c]!.start);
+  };
+  walkChain(0, 0, 1, 0);
+}
+
+export { BpfVerifierError };
+export type { VerifyOptions };
