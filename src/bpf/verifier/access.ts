@@ -3,9 +3,10 @@ import type { VerifierEnv } from './env.js';
 import { MAP_F_RDONLY_PROG, MAX_VAR_OFF } from './env.js';
 import { MSG } from './messages.js';
 import type { PtrReg, RegState } from './reg-state.js';
-import { UNKNOWN, fixedOffset, isPtr, regTypeName, scalarReg } from './reg-state.js';
-import { constValue, formatScalar, isConst, scalarSext, unsignedRange } from './scalar.js';
+import { UNKNOWN, fixedOffset, isPtr, ptrReg, regTypeName, scalarReg } from './reg-state.js';
+import { constScalar, constValue, formatScalar, isConst, scalarIn, scalarSext, scalarUnion, unsignedRange } from './scalar.js';
 import type { StackProblem } from './stack-state.js';
+import { isStackProblem } from './stack-state.js';
 import type { VerifierState } from './state.js';
 import { formatTnum, tnumIsAligned } from './tnum.js';
 
@@ -113,8 +114,8 @@ function stackAccess(env: VerifierEnv, state: VerifierState, a: Access, p: PtrRe
     env.facts.access(a.pc, { region: 'fp', minOff: lo, maxOff: lo, size: a.size, write });
     if (a.kind === 'read') {
       const r = frame.stack.read(lo, a.size);
-      if ('kind' in r && (r.kind === 'uninit' || r.kind === 'pointer-part' || r.kind === 'corrupt-pointer')) return stackProblem(env, a, r as StackProblem, lo);
-      return loaded(a, r as RegState);
+      if (isStackProblem(r)) return stackProblem(env, a, r, lo);
+      return loaded(a, r);
     }
     if (a.kind === 'atomic') {
       const problem = frame.stack.checkReadable(lo, lo + a.size);
@@ -166,7 +167,69 @@ function mapValueAccess(env: VerifierEnv, a: Access, p: PtrReg): RegState | unde
   if (a.kind !== 'read' && map.flags & MAP_F_RDONLY_PROG) env.fail(MSG.mapWriteForbidden(map.valueSize, hi, a.size), a.pc);
   noLeak(env, a, 'map');
   env.facts.access(a.pc, { region: 'map_value', minOff: lo, maxOff: hi, size: a.size, write: a.kind !== 'read' });
-  return a.kind === 'read' ? loaded(a, dataOfSize(a.size)) : undefined;
+  if (a.kind !== 'read') return undefined;
+  return loaded(a, frozenRead(env, a, p, lo, hi) ?? dataOfSize(a.size));
+}
+
+/** Most offsets a variable-offset read from frozen data is split into. */
+const MAX_FROZEN_SPLIT = 256;
+
+/**
+ * A read from frozen contents: the constant (or the pointer placed there) at each offset the
+ * read can start at, joined. Reading part of a placed pointer would hand out address bits, and
+ * is refused; undefined when the map has no frozen contents (or too many offsets).
+ */
+function frozenRead(env: VerifierEnv, a: Access, p: PtrReg, lo: number, hi: number): RegState | undefined {
+  const map = env.map(p.map);
+  const frozen = map.frozen;
+  const pointers = map.frozen?.pointers ?? [];
+  if (!frozen || !(map.flags & MAP_F_RDONLY_PROG)) {
+    // writable data may hold placed pointers too: never read them as numbers
+    for (const ptr of map.frozen?.pointers ?? []) if (ptr.offset < hi + a.size && lo < ptr.offset + ptr.width) env.fail(MSG.pointerInMap(lo, a.size), a.pc);
+    return undefined;
+  }
+  const offsets: number[] = [];
+  for (let off = lo; off <= hi && offsets.length <= MAX_FROZEN_SPLIT; off++) {
+    if (p.v.t.mask === 0n || tnumContainsOffset(p, off - p.off - a.off)) offsets.push(off);
+  }
+  if (offsets.length > MAX_FROZEN_SPLIT) {
+    for (const ptr of pointers) if (ptr.offset < hi + a.size && lo < ptr.offset + ptr.width) env.fail(MSG.pointerInMap(lo, a.size), a.pc);
+    return undefined;
+  }
+  let result: RegState | undefined;
+  for (const off of offsets) {
+    const ptr = pointers.find((q) => q.offset < off + a.size && off < q.offset + q.width);
+    let one: RegState;
+    if (ptr) {
+      if (ptr.offset !== off || ptr.width !== 8 || a.size !== 8) return env.fail(MSG.pointerInMap(off, a.size), a.pc);
+      const slot = env.mapSlot('data', ptr.target);
+      if (slot === undefined) return env.fail(MSG.invalidMapIndex(ptr.target), a.pc);
+      one = ptrReg('map_value', { map: slot, v: constScalar(BigInt(ptr.targetOffset)) });
+    } else {
+      let v = 0n;
+      for (let i = a.size - 1; i >= 0; i--) v = (v << 8n) | BigInt(frozen.bytes[off + i] ?? 0);
+      one = scalarReg(constScalar(v));
+    }
+    result = result === undefined ? one : joinRegs(result, one);
+    if (result === undefined) return env.fail(MSG.pointerInMap(lo, a.size), a.pc);
+  }
+  if (result && isPtr(result) && isConst(result.v)) {
+    // fold a known offset into the fixed part
+    return { ...result, off: result.off + Number(constValue(result.v)), v: constScalar(0n) };
+  }
+  return result;
+}
+
+function tnumContainsOffset(p: PtrReg, varValue: number): boolean {
+  const v = BigInt.asUintN(64, BigInt(varValue));
+  return (v & ~p.v.t.mask) === p.v.t.value && scalarIn(p.v, constScalar(v));
+}
+
+/** Two values a frozen read can give: both numbers, or pointers into the same data. */
+function joinRegs(a: RegState, b: RegState): RegState | undefined {
+  if (a.type === 'scalar' && b.type === 'scalar') return scalarReg(scalarUnion(a.v, b.v));
+  if (a.type === 'map_value' && b.type === 'map_value' && a.map === b.map && a.off === b.off) return { ...a, v: scalarUnion(a.v, b.v) };
+  return undefined;
 }
 
 /** Plain buffer (size -1 = not given: the verifier works out what it needs) and ringbuf records. */

@@ -7,7 +7,7 @@ import { MSG } from './messages.js';
 import type { RegState } from './reg-state.js';
 import { UNKNOWN, regEqual } from './reg-state.js';
 import { UNKNOWN_SCALAR, unsignedRange } from './scalar.js';
-import type { LiveAt } from './state.js';
+import type { FrameMask, LiveAt } from './state.js';
 import { VerifierState, dropLonelyIds, stateEqual, stateSafe } from './state.js';
 import type { Successor } from './transfer/common.js';
 import { step } from './transfer/step.js';
@@ -45,6 +45,7 @@ interface Pending {
  */
 const MAX_PER_PC = 32;
 const CALLEE_SAVED = 0b1111000000;
+const ALL_SLOTS = (1n << 64n) - 1n;
 
 export function walk(env: VerifierEnv, init: VerifierState): void {
   const { cfg } = env;
@@ -55,11 +56,18 @@ export function walk(env: VerifierEnv, init: VerifierState): void {
   let live = 0;
 
   /** Registers that matter in each frame of a state at pc: the innermost by liveness, callers at the pc they resume at. */
+  const prec = env.precision;
+  const at = (pc: number, regMask: number, allSlots: boolean): FrameMask => ({
+    live: (cfg.liveIn[pc] as number) & regMask,
+    precise: prec.regs[pc] as number,
+    slots: allSlots ? ALL_SLOTS : (prec.slots[pc] as bigint),
+  });
   const liveMask = (s: VerifierState, pc: number): LiveAt => (k) => {
-    if (k === s.frames.length - 1) return cfg.liveIn[pc] as number;
+    if (k === s.frames.length - 1) return at(pc, 0xffff, false);
     const inner = s.frames[k + 1]!;
-    if (inner.callback) return cfg.liveIn[inner.callback.callPc] as number;
-    return (cfg.liveIn[inner.callsite + 1] as number) & CALLEE_SAVED;
+    if (inner.callback) return at(inner.callback.callPc, 0xffff, false);
+    // the callee may be reading this frame's stack through a pointer it was given
+    return at(inner.callsite + 1, CALLEE_SAVED, prec.passesStack[inner.callsite] === 1);
   };
 
   const finish = (cp: Checkpoint | undefined): void => {

@@ -3,6 +3,7 @@ import type { ProgramInfo } from '../validate.js';
 import type { Cfg } from './cfg.js';
 import { BpfVerifierError } from './errors.js';
 import type { Facts } from './facts.js';
+import type { Precision } from './precision.js';
 import type { HelperProtoView } from './helper-proto-view.js';
 import type { RegState } from './reg-state.js';
 
@@ -28,6 +29,17 @@ export interface VerifierMap {
   readonly valueSize: number;
   readonly maxEntries: number;
   readonly flags: number;
+  /**
+   * The contents of a read-only map (BPF_F_RDONLY_PROG: .rodata) the program cannot change:
+   * loads from it give the constants (and the pointers `pointers` places there, to LDDW src 2
+   * data `target` + `targetOffset`), as the kernel does for frozen read-only maps.
+   */
+  readonly frozen?: FrozenContents;
+}
+
+export interface FrozenContents {
+  readonly bytes: Uint8Array;
+  readonly pointers?: readonly { readonly offset: number; readonly width: 4 | 8; readonly target: number; readonly targetOffset: number }[];
 }
 
 /** Arguments and result of a native function (CALL src 2): trusted code, so only the count matters. */
@@ -108,6 +120,8 @@ export class VerifierEnv {
   requiredMem = 0;
   /** per function: deepest stack byte used (positive number of bytes) */
   readonly stackDepth: number[];
+  /** which values can still matter, per pc (precision.ts) */
+  precision!: Precision;
   processed = 0;
   totalStates = 0;
   peakStates = 0;

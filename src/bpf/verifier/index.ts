@@ -20,3 +20,4 @@ export type { HelperProtoView, HelperArgView, HelperReturnView } from './helper-
 export { Facts } from './facts.js';
 export type { AccessFact, CtxFieldFact } from './facts.js';
 export { MSG as VERIFIER_MESSAGES } from './messages.js';
+export { objectMaps } from './object.js';

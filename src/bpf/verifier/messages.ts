@@ -35,6 +35,7 @@ export const MSG = {
   corruptSpill: () => 'attempt to corrupt spilled pointer on stack',
   misaligned: (desc: string, varOff: string, regOff: number, off: number, size: number) => `misaligned ${desc}access off ${varOff}+${regOff}+${off} size ${size}`,
   mapValueAccess: (valueSize: number, off: number, size: number) => `invalid access to map value, value_size=${valueSize} off=${off} size=${size}`,
+  pointerInMap: (off: number, size: number) => `invalid read of part of a pointer in map value, off=${off} size=${size}`,
   mapWriteForbidden: (valueSize: number, off: number, size: number) => `write into map forbidden, value_size=${valueSize} off=${off} size=${size}`,
   memAccess: (memSize: number | undefined, off: number, size: number) => `invalid access to memory, ${memSize === undefined ? '' : `mem_size=${memSize} `}off=${off} size=${size}`,
   packetAccess: (off: number, size: number, r: number, id: number, regOff: number, range: number) =>

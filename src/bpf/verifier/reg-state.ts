@@ -1,5 +1,7 @@
 import type { Scalar } from './scalar.js';
 import { UNKNOWN_SCALAR, constScalar, constValue, formatScalar, isConst, scalarEquals, scalarIn } from './scalar.js';
+import type { ValueSet } from './value-set.js';
+import { valueSetsEqual } from './value-set.js';
 
 /**
  * What a register holds, as the verifier tracks it (the kernel's `struct bpf_reg_state` and
@@ -35,6 +37,8 @@ export interface ScalarReg {
   readonly v: Scalar;
   /** registers with the same non-zero id hold the same value (copies), so a branch narrows them all */
   readonly id: number;
+  /** the value as a function of one small unknown (value-set.ts), when known */
+  readonly fn?: ValueSet;
 }
 
 export interface PtrReg {
@@ -65,7 +69,8 @@ export const UNKNOWN: ScalarReg = { type: 'scalar', v: UNKNOWN_SCALAR, id: 0 };
 export const isPtr = (r: RegState): r is PtrReg => r.type !== 'not_init' && r.type !== 'scalar';
 export const isScalar = (r: RegState): r is ScalarReg => r.type === 'scalar';
 
-export const scalarReg = (v: Scalar, id = 0): ScalarReg => (id === 0 && v === UNKNOWN_SCALAR ? UNKNOWN : { type: 'scalar', v, id });
+export const scalarReg = (v: Scalar, id = 0, fn?: ValueSet): ScalarReg =>
+  fn ? { type: 'scalar', v, id, fn } : id === 0 && v === UNKNOWN_SCALAR ? UNKNOWN : { type: 'scalar', v, id };
 export const constReg = (v: bigint): ScalarReg => ({ type: 'scalar', v: constScalar(v), id: 0 });
 
 const ZERO = constScalar(0n);
@@ -144,6 +149,7 @@ export function regSafe(old: RegState, cur: RegState, ids: IdMap): boolean {
   if (old.type === 'not_init') return true;
   if (old.type === 'scalar') {
     if (cur.type !== 'scalar') return false;
+    if (old.fn && (!cur.fn || !ids.check(old.fn.origin, cur.fn.origin) || !valueSetsEqual(old.fn, cur.fn))) return false;
     return scalarIn(old.v, cur.v) && ids.check(old.id, cur.id);
   }
   if (cur.type !== old.type) return false;
@@ -168,7 +174,7 @@ export function regSafe(old: RegState, cur: RegState, ids: IdMap): boolean {
 export function regEqual(a: RegState, b: RegState): boolean {
   if (a.type !== b.type) return false;
   if (a.type === 'not_init') return true;
-  if (a.type === 'scalar') return scalarEquals(a.v, (b as ScalarReg).v);
+  if (a.type === 'scalar') return scalarEquals(a.v, (b as ScalarReg).v) && valueSetsEqual(a.fn, (b as ScalarReg).fn);
   const c = b as PtrReg;
   return a.off === c.off && a.orNull === c.orNull && a.frame === c.frame && a.map === c.map && a.range === c.range && scalarEquals(a.v, c.v);
 }

@@ -104,8 +104,19 @@ export class VerifierState {
   }
 }
 
-/** Registers (bit mask) to compare in frame `depth` of a state (see driver.ts liveMask). */
-export type LiveAt = (depth: number) => number;
+/**
+ * What to compare in frame `depth` of a state (see driver.ts): registers that may still be
+ * read (`live`), those whose scalar value may still matter (`precise`, see precision.ts),
+ * and the stack slots whose scalar values may still matter.
+ */
+export interface FrameMask {
+  readonly live: number;
+  readonly precise: number;
+  readonly slots: bigint;
+}
+export type LiveAt = (depth: number) => FrameMask;
+
+const slotPrecise = (slots: bigint) => (i: number): boolean => ((slots >> BigInt(i >> 3)) & 1n) === 1n;
 
 /**
  * `cur` is covered by `old`: same call chain, and every live register, stack byte and reference
@@ -120,9 +131,17 @@ export function stateSafe(old: VerifierState, cur: VerifierState, live: LiveAt):
     if (o.callsite !== c.callsite || o.funcStart !== c.funcStart) return false;
     const mask = live(k);
     for (let r = 0; r < 10; r++) {
-      if (mask & (1 << r) && !regSafe(o.regs[r] as RegState, c.regs[r] as RegState, ids)) return false;
+      const bit = 1 << r;
+      if (!(mask.live & bit)) continue;
+      const a = o.regs[r] as RegState;
+      const b = c.regs[r] as RegState;
+      if (!(mask.precise & bit) && a.type === 'scalar') {
+        if (b.type !== 'scalar') return false;
+        continue;
+      }
+      if (!regSafe(a, b, ids)) return false;
     }
-    if (!stackSafe(o.stack, c.stack, ids)) return false;
+    if (!stackSafe(o.stack, c.stack, ids, slotPrecise(mask.slots))) return false;
     for (let i = 0; i < o.argsIn.length || i < c.argsIn.length; i++) {
       const a = o.argsIn[i];
       const b = c.argsIn[i];
@@ -147,8 +166,15 @@ export function stateEqual(a: VerifierState, b: VerifierState, live: LiveAt): bo
     const y = b.frames[k] as FrameState;
     if (x.callsite !== y.callsite || x.funcStart !== y.funcStart) return false;
     const mask = live(k);
-    for (let r = 0; r < 10; r++) if (mask & (1 << r) && !regEqual(x.regs[r] as RegState, y.regs[r] as RegState)) return false;
-    if (!stackEqual(x.stack, y.stack)) return false;
+    for (let r = 0; r < 10; r++) {
+      const bit = 1 << r;
+      if (!(mask.live & bit)) continue;
+      const a = x.regs[r] as RegState;
+      const b = y.regs[r] as RegState;
+      if (!(mask.precise & bit) && a.type === 'scalar' && b.type === 'scalar') continue;
+      if (!regEqual(a, b)) return false;
+    }
+    if (!stackEqual(x.stack, y.stack, slotPrecise(mask.slots))) return false;
   }
   return true;
 }

@@ -8,6 +8,7 @@ import { VerifierEnv } from './env.js';
 import { BpfVerifierError } from './errors.js';
 import { Facts } from './facts.js';
 import { MSG } from './messages.js';
+import { analysePrecision } from './precision.js';
 import { UNKNOWN, constReg, ptrReg } from './reg-state.js';
 import { FrameState, VerifierState } from './state.js';
 import { BpfPseudo } from '../opcodes.js';
@@ -58,6 +59,7 @@ export function verifyProgram(insns: readonly BpfInsn[], options: VerifyOptions 
   const opts: VerifyOptions = sink ? { ...options, log: { sink: (l) => (lines.push(l), sink(l)) } } : options;
   const env = new VerifierEnv(insns, info, cfg, opts, new Facts());
   if (options.context) env.context = options.context;
+  env.precision = analysePrecision(cfg, options.returnRange !== undefined);
   const entry = FrameState.entry(0, 0, -1);
   if (options.context) {
     entry.regs[1] = ptrReg('ctx');

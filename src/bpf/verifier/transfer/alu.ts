@@ -8,6 +8,9 @@ import { UNKNOWN, constReg, isPtr, regTypeName, scalarReg } from '../reg-state.j
 import type { Scalar } from '../scalar.js';
 import { constScalar, constValue, isConst } from '../scalar.js';
 import { scalarAlu, scalarEnd, scalarMov, scalarNeg } from '../scalar-alu.js';
+import type { ValueSet } from '../value-set.js';
+import { identitySet, mapSet, mapUnary, narrowBySet } from '../value-set.js';
+import { alu as evalAlu, byteOrder } from '../../interpreter.js';
 import type { VerifierState } from '../state.js';
 import type { StepContext } from './common.js';
 import { ALU_OP_TEXT, readReg } from './common.js';
@@ -29,7 +32,10 @@ export function aluStep(ctx: StepContext, k: AluKind): void {
   if (k.kind === 'neg' || k.kind === 'end') {
     const d = readReg(env, state, dst, pc);
     if (d.type !== 'scalar') env.fail(MSG.ptrArith(dst), pc);
-    regs[dst] = scalarReg(k.kind === 'neg' ? scalarNeg((d as ScalarReg).v, k.width) : scalarEnd((d as ScalarReg).v, k.bits, k.order));
+    const x = d as ScalarReg;
+    const v = k.kind === 'neg' ? scalarNeg(x.v, k.width) : scalarEnd(x.v, k.bits, k.order);
+    const fn = x.fn && mapUnary(x.fn, k.kind === 'neg' ? (a) => evalAlu(k.width, BpfAluOp.SUB, 0n, k.width === 32 ? a & 0xffff_ffffn : a, 0) : (a) => byteOrder(a, k.bits, k.order));
+    regs[dst] = withSet(env, v, fn);
     return;
   }
   const src: RegState = k.source === 'reg' ? readReg(env, state, insn.src, pc) : constReg(k.width === 64 ? BigInt(insn.imm) : BigInt(insn.imm >>> 0));
@@ -39,11 +45,30 @@ export function aluStep(ctx: StepContext, k: AluKind): void {
   }
   const d = readReg(env, state, dst, pc);
   if (d.type === 'scalar' && src.type === 'scalar') {
-    regs[dst] = scalarReg(scalarAlu(k.op, k.width, d.v, src.v, k.signed));
+    const v = scalarAlu(k.op, k.width, d.v, src.v, k.signed);
+    let fn: ValueSet | undefined;
+    if (d.fn && isConst(src.v)) fn = mapSet(d.fn, k.op, k.width, constValue(src.v), k.signed);
+    else if (d.fn && src.fn) fn = mapSet(d.fn, k.op, k.width, src.fn, k.signed);
+    else if (src.fn && isConst(d.v)) fn = mapSet(src.fn, k.op, k.width, constValue(d.v), k.signed, true);
+    regs[dst] = withSet(env, v, fn);
     return;
   }
   if (k.width === 32) env.fail(MSG.ptrArith32(dst), pc);
   regs[dst] = pointerAlu(env, k.op, dst, d, src, pc);
+}
+
+/**
+ * A scalar result with its value table: narrowed by the table, or given a fresh one when its
+ * range is small (it is then the unknown later results may depend on).
+ */
+export function withSet(env: VerifierEnv, v: Scalar, fn: ValueSet | undefined): RegState {
+  if (isConst(v)) return scalarReg(v);
+  if (fn) {
+    const n = narrowBySet(v, fn);
+    return isConst(n) ? scalarReg(n) : scalarReg(n, 0, fn);
+  }
+  const fresh = identitySet(env.nextId(), v);
+  return scalarReg(v, 0, fresh);
 }
 
 function move(env: VerifierEnv, state: VerifierState, srcRegno: number, src: RegState, k: AluKind & { kind: 'alu' }, dst: number, pc: number): RegState {
@@ -54,6 +79,13 @@ function move(env: VerifierEnv, state: VerifierState, srcRegno: number, src: Reg
   }
   const s = src as ScalarReg;
   const v = scalarMov(s.v, k.width, k.movsx);
+  const fn =
+    s.fn && (k.movsx || k.width === 32)
+      ? mapUnary(s.fn, (a) => {
+          const ext = k.movsx ? BigInt.asUintN(64, BigInt.asIntN(k.movsx, a)) : a;
+          return k.width === 32 ? ext & 0xffff_ffffn : ext;
+        })
+      : s.fn;
   // A copy of an unknown value is linked to its source: a branch on one narrows both.
   const same = k.movsx === 0 && (k.width === 64 || s.v.umax <= U32_MAX);
   if (k.source === 'reg' && same && !isConst(v)) {
@@ -62,9 +94,9 @@ function move(env: VerifierEnv, state: VerifierState, srcRegno: number, src: Reg
       id = env.nextId();
       state.cur.regs[srcRegno] = { ...s, id };
     }
-    return scalarReg(v, id);
+    return scalarReg(v, id, fn);
   }
-  return scalarReg(v);
+  return fn ? scalarReg(isConst(v) ? v : narrowBySet(v, fn), 0, isConst(v) ? undefined : fn) : scalarReg(v);
 }
 
 /** Pointer +/- scalar with the kernel's sanity limits on offsets (check_reg_sane_offset). */

@@ -151,6 +151,16 @@ function invalidatePackets(s: VerifierState): void {
 export function exitStep(ctx: StepContext): Successor[] {
   const { env, state, pc } = ctx;
   const frame = state.cur;
+  if (state.frames.length > 1 && !frame.callback) {
+    // a function returning void leaves R0 unset: the caller just cannot read it
+    const r0 = frame.regs[0] as RegState;
+    if (r0.type === 'stack' && (r0 as PtrReg).frame === frame.frameNo) env.fail(MSG.returnStackPtr(), pc);
+    state.frames.pop();
+    const caller = state.cur;
+    caller.regs[0] = r0;
+    for (let r = 1; r <= 5; r++) caller.regs[r] = NOT_INIT;
+    return [{ state, pc: frame.callsite + 1 }];
+  }
   const r0 = readReg(env, state, 0, pc);
   if (frame.callback) {
     if (r0.type !== 'scalar') return env.fail(MSG.leakReturn(), pc);
@@ -158,14 +168,6 @@ export function exitStep(ctx: StepContext): Successor[] {
     if (r0.v.smin < BigInt(min) || r0.v.smax > BigInt(max)) env.fail(MSG.callbackReturn(formatScalar(r0.v), `[${min}, ${max}]`), pc);
     state.frames.pop();
     return [{ state, pc: frame.callback.callPc }];
-  }
-  if (state.frames.length > 1) {
-    if (r0.type === 'stack' && (r0 as PtrReg).frame === frame.frameNo) env.fail(MSG.returnStackPtr(), pc);
-    state.frames.pop();
-    const caller = state.cur;
-    caller.regs[0] = r0;
-    for (let r = 1; r <= 5; r++) caller.regs[r] = NOT_INIT;
-    return [{ state, pc: frame.callsite + 1 }];
   }
   if (r0.type !== 'scalar') env.fail(MSG.leakReturn(), pc);
   const range = env.options.returnRange;

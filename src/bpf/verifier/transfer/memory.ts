@@ -7,6 +7,7 @@ import { UNKNOWN, constReg, isPtr, scalarReg } from '../reg-state.js';
 import { unsignedRange } from '../scalar.js';
 import type { StepContext } from './common.js';
 import { readReg } from './common.js';
+import { withSet } from './alu.js';
 
 /**
  * Loads, stores, atomics and the stack-argument slots through R11 (the kernel's check_mem_access
@@ -41,7 +42,8 @@ export function memoryStep(ctx: StepContext, k: MemKind): void {
         signed: k.kind === 'load' && k.signed,
         aligned: k.kind === 'load-acquire',
       });
-      frame.regs[insn.dst] = r as RegState;
+      // a loaded number with few possible values is an unknown later results may be tables of
+      frame.regs[insn.dst] = r?.type === 'scalar' && !r.fn && r.id === 0 ? withSet(env, r.v, undefined) : (r as RegState);
       return;
     }
     case 'store':
