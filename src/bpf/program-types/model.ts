@@ -118,6 +118,8 @@ export interface ProgramType {
   readonly fieldsByAttach?: Readonly<Record<string, readonly string[]>>;
   /** LD_ABS / LD_IND are defined (socket buffer types; R6 must be the context) */
   readonly legacyPacketAccess: boolean;
+  /** stores through packet pointers are allowed (the kernel's may_access_direct_pkt_data for writes: tc and XDP) */
+  readonly directPacketWrite: boolean;
   /** helper ids the type may call (from helper-protos.ts) */
   readonly helpers: ReadonlySet<number>;
   /**

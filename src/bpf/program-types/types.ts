@@ -50,6 +50,7 @@ interface Spec {
   readonly returnsByAttach?: Readonly<Record<string, ReturnRule>>;
   readonly fieldsByAttach?: Readonly<Record<string, readonly string[]>>;
   readonly legacyPacketAccess?: boolean;
+  readonly directPacketWrite?: boolean;
   readonly ctxIn?: readonly string[];
 }
 
@@ -86,6 +87,7 @@ const SPECS: readonly Spec[] = [
   },
   {
     name: 'sched_cls',
+    directPacketWrite: true,
     kernelId: 3,
     kernelName: 'BPF_PROG_TYPE_SCHED_CLS',
     description: 'tc classifier: struct __sk_buff, the packet from the Ethernet header',
@@ -97,6 +99,7 @@ const SPECS: readonly Spec[] = [
   },
   {
     name: 'sched_act',
+    directPacketWrite: true,
     kernelId: 4,
     kernelName: 'BPF_PROG_TYPE_SCHED_ACT',
     description: 'tc action: struct __sk_buff, the packet from the Ethernet header',
@@ -117,6 +120,7 @@ const SPECS: readonly Spec[] = [
   },
   {
     name: 'xdp',
+    directPacketWrite: true,
     kernelId: 6,
     kernelName: 'BPF_PROG_TYPE_XDP',
     description: 'XDP: struct xdp_md over a frame with 256 bytes of headroom',
@@ -180,6 +184,7 @@ const TYPES = new Map<ProgramTypeName, ProgramType>(
     {
       ...s,
       legacyPacketAccess: s.legacyPacketAccess ?? false,
+      directPacketWrite: s.directPacketWrite ?? false,
       helpers: helpersForProgramType(s.name),
       ctxIn: s.ctxIn ?? [],
     },
