@@ -258,6 +258,8 @@ function packetAccess(env: VerifierEnv, a: Access, p: PtrReg): RegState | undefi
 function contextAccess(env: VerifierEnv, a: Access, p: PtrReg): RegState | undefined {
   if (a.kind === 'atomic') env.fail(MSG.atomicNotAllowed(a.regno, 'ctx'), a.pc);
   if (!fixedOffset(p)) env.fail(MSG.ctxVarAccess(a.regno, formatScalar(p.v), p.off + a.off, a.size), a.pc);
+  // the access is rewritten by its instruction offset (convert_ctx_access): the pointer must be the context itself
+  if (p.off !== 0) env.fail(MSG.ctxModified(a.regno, p.off), a.pc);
   const off = p.off + a.off;
   const rules = env.context;
   if (!rules) return env.fail(MSG.ctxAccess(off, a.size), a.pc);

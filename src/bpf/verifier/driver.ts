@@ -79,7 +79,7 @@ export function walk(env: VerifierEnv, init: VerifierState): void {
 
   const isCallbackCall = (pc: number): boolean => {
     const k = insnKind(env.insns[pc] as BpfInsn);
-    return k?.kind === 'call-helper' && env.options.helpers?.get(k.id)?.args.some((a) => a.callback) === true;
+    return k?.kind === 'call-helper' && env.helpers.get(k.id)?.args.some((a) => a.callback) === true;
   };
 
   /** A checkpoint for the state at pc, or 'pruned'. */

@@ -1,10 +1,12 @@
 import type { BpfInsn } from '../instruction.js';
+import { HELPER_PROTOS } from '../helper-protos.js';
 import type { ProgramInfo } from '../validate.js';
 import type { Cfg } from './cfg.js';
 import { BpfVerifierError } from './errors.js';
 import type { Facts } from './facts.js';
 import type { Precision } from './precision.js';
-import type { HelperProtoView } from './helper-proto-view.js';
+import type { HelperProto } from '../helper-protos.js';
+import type { ProgramType } from '../program-types/model.js';
 import type { RegState } from './reg-state.js';
 
 /**
@@ -29,6 +31,8 @@ export interface VerifierMap {
   readonly valueSize: number;
   readonly maxEntries: number;
   readonly flags: number;
+  /** array/hash of maps: the map every inner map is like (what a lookup gives) */
+  readonly inner?: VerifierMap;
   /**
    * The contents of a read-only map (BPF_F_RDONLY_PROG: .rodata) the program cannot change:
    * loads from it give the constants (and the pointers `pointers` places there, to LDDW src 2
@@ -60,14 +64,15 @@ export interface VerifyOptions {
    * at least that much.
    */
   readonly memSize?: number;
-  /** the program type's name ('plain' or absent: a plain buffer), for the helpers it may call */
-  readonly programType?: string;
-  /** the program type's context rules (absent: no context, R1 is the plain buffer) */
-  readonly context?: ContextRules;
-  /** R0 at the program's exit must lie in this signed range (the type's return rule) */
-  readonly returnRange?: { readonly min: number; readonly max: number };
-  /** helper prototypes by id: the helpers the program may call */
-  readonly helpers?: ReadonlyMap<number, HelperProtoView>;
+  /**
+   * The program type (src/bpf/program-types): its context rules, return rule, the helpers it
+   * may call. Default: `plain`, a plain buffer.
+   */
+  readonly programType?: ProgramType;
+  /** the expected attach type, for attach-specific context fields and return rules */
+  readonly attach?: string;
+  /** helper prototypes by id (default: src/bpf/helper-protos.ts); a program type still limits which it may call */
+  readonly helpers?: ReadonlyMap<number, HelperProto>;
   /** maps by LDDW src 1 imm (BPF_PSEUDO_MAP_FD / map index) */
   readonly maps?: readonly VerifierMap[];
   /** global data by LDDW src 2 imm, as one-entry array maps (BPF_PSEUDO_MAP_VALUE) */
@@ -111,6 +116,10 @@ export interface ContextRules {
 export class VerifierEnv {
   /** the program type's context rules (undefined: a plain buffer) */
   context?: ContextRules;
+  /** R0 at the program's exit must lie in this signed range (the type's enforced return rule) */
+  returnRange?: { readonly min: number; readonly max: number };
+  readonly helpers: ReadonlyMap<number, HelperProto>;
+  readonly typeName: string;
   /** an atomic operation on the plain buffer: it must be 8-byte aligned */
   memAtomics = false;
   readonly maps: MapSlot[] = [];
@@ -134,6 +143,20 @@ export class VerifierEnv {
     readonly facts: Facts,
   ) {
     this.stackDepth = info.functions.map(() => 0);
+    this.helpers = options.helpers ?? HELPER_PROTOS;
+    this.typeName = options.programType?.name ?? 'plain';
+  }
+
+  /** The slot of the inner map of map-in-map `outer`. */
+  innerSlot(outer: number): number | undefined {
+    const key = `inner:${outer}`;
+    const known = this.#mapIndex.get(key);
+    if (known !== undefined) return known;
+    const map = this.maps[outer]?.map.inner;
+    if (!map) return undefined;
+    this.maps.push({ map, kind: 'map', index: -1 });
+    this.#mapIndex.set(key, this.maps.length - 1);
+    return this.maps.length - 1;
   }
 
   nextId(): number {

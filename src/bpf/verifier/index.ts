@@ -16,7 +16,6 @@ export type { VerifyResult } from './verify.js';
 export { BpfVerifierError } from './errors.js';
 export type { VerifyOptions, VerifierMap, VerifierNative, ContextRules, VerifierLogOptions } from './env.js';
 export { COMPLEXITY_LIMIT, MAP_F_RDONLY_PROG } from './env.js';
-export type { HelperProtoView, HelperArgView, HelperReturnView } from './helper-proto-view.js';
 export { Facts } from './facts.js';
 export type { AccessFact, CtxFieldFact } from './facts.js';
 export { MSG as VERIFIER_MESSAGES } from './messages.js';

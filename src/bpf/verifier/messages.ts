@@ -79,4 +79,7 @@ export const MSG = {
   unsupportedPseudo: (src: number) => `unsupported ldimm64 pseudo src=${src}`,
   invalidMapIndex: (i: number) => `fd ${i} is not pointing to valid bpf_map`,
   unsupportedLegacy: () => 'BPF_LD_[ABS|IND] instructions not allowed for this program type',
+  ldAbsCtx: () => 'at the time of BPF_LD_ABS|IND R6 != pointer to skb',
+  ldAbsCalls: () => 'BPF_LD_[ABS|IND] instructions cannot be mixed with bpf-to-bpf calls',
+  ldAbsRefs: () => 'BPF_LD_[ABS|IND] cannot be mixed with socket references',
 } as const;

@@ -9,6 +9,7 @@ import { BpfVerifierError } from './errors.js';
 import { Facts } from './facts.js';
 import { MSG } from './messages.js';
 import { analysePrecision } from './precision.js';
+import { contextRules, returnRange } from './context.js';
 import { UNKNOWN, constReg, ptrReg } from './reg-state.js';
 import { FrameState, VerifierState } from './state.js';
 import { BpfPseudo } from '../opcodes.js';
@@ -38,7 +39,7 @@ export interface VerifyResult {
  * BpfVerifierErrors with the same words), then abstract interpretation of every path. Throws
  * BpfVerifierError.
  *
- * Entry state: with a program type (options.context), R1 is the context. Without one, the
+ * Entry state: for a program type with a context struct, R1 is the context. Otherwise (plain), the
  * plain-buffer convention: R1 points to the program's memory and R2 holds its length; with
  * `memSize` the memory is exactly that big (R2 = memSize), without it the verifier proves each
  * access through R1 stays within a bound it works out (VerifyResult.memSize) and R2 is unknown.
@@ -47,7 +48,10 @@ export interface VerifyResult {
 export function verifyProgram(insns: readonly BpfInsn[], options: VerifyOptions = {}): VerifyResult {
   let info;
   try {
-    info = validateProgram(insns, options.natives ? { natives: options.natives } : {});
+    info = validateProgram(insns, {
+      ...(options.natives ? { natives: options.natives } : {}),
+      legacyPacketAccess: options.programType?.legacyPacketAccess === true,
+    });
   } catch (e) {
     if (e instanceof BpfValidationError) throw new BpfVerifierError(e.reason, e.pc, insns);
     throw e;
@@ -58,10 +62,15 @@ export function verifyProgram(insns: readonly BpfInsn[], options: VerifyOptions 
   const sink = options.log?.sink;
   const opts: VerifyOptions = sink ? { ...options, log: { sink: (l) => (lines.push(l), sink(l)) } } : options;
   const env = new VerifierEnv(insns, info, cfg, opts, new Facts());
-  if (options.context) env.context = options.context;
-  env.precision = analysePrecision(cfg, options.returnRange !== undefined);
+  if (options.programType) {
+    const rules = contextRules(options.programType, options.attach);
+    if (rules) env.context = rules;
+    const range = returnRange(options.programType, options.attach);
+    if (range) env.returnRange = range;
+  }
+  env.precision = analysePrecision(cfg, env.returnRange !== undefined);
   const entry = FrameState.entry(0, 0, -1);
-  if (options.context) {
+  if (env.context) {
     entry.regs[1] = ptrReg('ctx');
   } else {
     entry.regs[1] = ptrReg('mem', { range: options.memSize ?? -1 });

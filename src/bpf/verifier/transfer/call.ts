@@ -1,6 +1,7 @@
 import { MAX_CALL_FRAMES } from '../../validate.js';
 import type { VerifierEnv } from '../env.js';
-import type { HelperProtoView } from '../helper-proto-view.js';
+import type { HelperProto } from '../../helper-protos.js';
+import { mapTypeInfo } from '../../maps.js';
 import { MSG } from '../messages.js';
 import type { PtrReg, RegState } from '../reg-state.js';
 import { NOT_INIT, UNKNOWN, isPtr, ptrReg, regTypeName, scalarReg } from '../reg-state.js';
@@ -55,7 +56,7 @@ export function callx(ctx: StepContext, reg: number): Successor[] {
   // uBPF's convention (and bpf_conformance's callx test): a register holding a helper id
   if (v.type === 'scalar' && isConst(v.v)) {
     const id = constValue(v.v);
-    if (id <= 0x7fff_ffffn && env.options.helpers?.has(Number(id))) return callHelper(ctx, Number(id));
+    if (id <= 0x7fff_ffffn && env.helpers.has(Number(id))) return callHelper(ctx, Number(id));
   }
   return env.fail(MSG.callxTarget(reg, v.type === 'scalar' ? formatScalar(v.v) : regTypeName(v)), pc);
 }
@@ -64,11 +65,15 @@ const BPF_MAX_LOOPS = 1 << 23;
 
 export function callHelper(ctx: StepContext, id: number): Successor[] {
   const { env, state, pc } = ctx;
-  const proto: HelperProtoView | undefined = env.options.helpers?.get(id);
+  const proto: HelperProto | undefined = env.helpers.get(id);
   if (!proto) return env.fail(MSG.invalidFunc(id), pc);
-  const type = env.options.programType ?? 'plain';
-  if (!proto.programTypes.has(type)) return env.fail(MSG.helperNotAllowed(`bpf_${proto.name}`, id), pc);
+  if (!(proto.programTypes as ReadonlySet<string>).has(env.typeName)) return env.fail(MSG.helperNotAllowed(`bpf_${proto.name}`, id), pc);
   const checked = checkHelperArgs(env, state, pc, proto);
+  // the kernel's check_map_func_compatibility: which helpers a map type works with
+  for (const slot of checked.maps.values()) {
+    const info = mapTypeInfo(env.map(slot).type);
+    if (info && !info.helpers.includes(id)) env.fail(MSG.mapIncompatible(info.id, `bpf_${proto.name}`, id), pc);
+  }
   const caller = state.cur;
   const args = caller.regs.slice(0, 6);
   const callbackArg = proto.args.find((a) => a.callback);
@@ -99,7 +104,7 @@ export function callHelper(ctx: StepContext, id: number): Successor[] {
   return out;
 }
 
-function helperResult(env: VerifierEnv, s: VerifierState, proto: HelperProtoView, args: readonly RegState[], checked: { maps: Map<number, number> }, pc: number): RegState {
+function helperResult(env: VerifierEnv, s: VerifierState, proto: HelperProto, args: readonly RegState[], checked: { maps: Map<number, number> }, pc: number): RegState {
   const ret = proto.ret;
   switch (ret.kind) {
     case 'RET_VOID':
@@ -114,6 +119,12 @@ function helperResult(env: VerifierEnv, s: VerifierState, proto: HelperProtoView
     case 'RET_PTR_TO_MAP_VALUE_OR_NULL': {
       const map = checked.maps.get(ret.mapArg ?? 1);
       if (map === undefined) return env.fail(`helper ${proto.name}: no map argument for its result`, pc);
+      if (mapTypeInfo(env.map(map).type)?.lookup === 'inner_map') {
+        // a map of maps gives NULL or the inner map itself
+        const inner = env.innerSlot(map);
+        if (inner === undefined) return env.fail(`map '${env.map(map).name}' has no inner map description`, pc);
+        return ptrReg('map_ptr', { map: inner, orNull: true, id: env.nextId() });
+      }
       return ptrReg('map_value', { map, orNull: true, id: env.nextId() });
     }
     case 'RET_PTR_TO_RINGBUF_MEM_OR_NULL': {
@@ -170,7 +181,7 @@ export function exitStep(ctx: StepContext): Successor[] {
     return [{ state, pc: frame.callback.callPc }];
   }
   if (r0.type !== 'scalar') env.fail(MSG.leakReturn(), pc);
-  const range = env.options.returnRange;
+  const range = env.returnRange;
   if (range && r0.type === 'scalar' && (r0.v.smin < BigInt(range.min) || r0.v.smax > BigInt(range.max))) {
     env.fail(MSG.programReturn(formatScalar(r0.v), `[${range.min}, ${range.max}]`), pc);
   }

@@ -1,7 +1,7 @@
 import { STACK_FRAME_SIZE } from '../../validate.js';
 import type { VerifierEnv } from '../env.js';
 import { MAP_F_RDONLY_PROG, MAX_VAR_OFF } from '../env.js';
-import type { HelperArgView, HelperProtoView } from '../helper-proto-view.js';
+import type { HelperArg, HelperArgFlag, HelperProto } from '../../helper-protos.js';
 import { MSG } from '../messages.js';
 import type { PtrReg, RegState } from '../reg-state.js';
 import { isPtr, regTypeName } from '../reg-state.js';
@@ -25,9 +25,9 @@ export interface CheckedArgs {
 
 const MEMORY_TYPES = 'fp, pkt, pkt_meta, map_value, mem, ringbuf_mem';
 
-const has = (arg: HelperArgView, flag: string): boolean => arg.flags?.includes(flag) === true;
+const has = (arg: HelperArg, flag: HelperArgFlag): boolean => arg.flags?.includes(flag) === true;
 
-export function checkHelperArgs(env: VerifierEnv, state: VerifierState, pc: number, proto: HelperProtoView): CheckedArgs {
+export function checkHelperArgs(env: VerifierEnv, state: VerifierState, pc: number, proto: HelperProto): CheckedArgs {
   const regs = state.cur.regs;
   const out: CheckedArgs = { maps: new Map() };
   const reg = (i: number): RegState => regs[i] as RegState;
@@ -106,8 +106,10 @@ export function checkHelperArgs(env: VerifierEnv, state: VerifierState, pc: numb
         if (!isConst(p.v) || p.off < 0 || p.off >= map.valueSize) env.fail(MSG.mapValueAccess(map.valueSize, p.off, 1), pc);
         return;
       }
-      default:
-        env.fail(`helper ${proto.name}: argument kind ${arg.kind} is not supported by the verifier`, pc);
+      default: {
+        const unknown: never = arg.kind;
+        env.fail(`helper ${proto.name}: argument kind ${String(unknown)} is not supported by the verifier`, pc);
+      }
     }
   });
   return out;

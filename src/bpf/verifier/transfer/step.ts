@@ -4,7 +4,9 @@ import { callTarget, insnKind, jumpTarget } from '../../insn-kind.js';
 import { BpfPseudo } from '../../opcodes.js';
 import type { VerifierEnv } from '../env.js';
 import { MSG } from '../messages.js';
-import { constReg, ptrReg } from '../reg-state.js';
+import { NOT_INIT, constReg, ptrReg, scalarReg } from '../reg-state.js';
+import { unsignedRange } from '../scalar.js';
+import { readReg } from './common.js';
 import type { VerifierState } from '../state.js';
 import { aluStep } from './alu.js';
 import { jcondStep } from './branch.js';
@@ -52,8 +54,30 @@ export function step(env: VerifierEnv, state: VerifierState, pc: number): Succes
     case 'exit':
       return exitStep(ctx);
     case 'ld-legacy':
-      return env.fail(MSG.unsupportedLegacy(), pc);
+      return ldAbsStep(env, state, insn, pc, k.size, k.indirect);
   }
+}
+
+/**
+ * LD_ABS / LD_IND (the kernel's check_ld_abs): R6 must be the context, the offset register a
+ * number; R0 gets the loaded bytes (a packet read out of bounds ends the program with R0 = 0,
+ * which the exit rules must allow), R1-R5 are clobbered.
+ */
+function ldAbsStep(env: VerifierEnv, state: VerifierState, insn: BpfInsn, pc: number, size: number, indirect: boolean): Successor[] {
+  if (!env.context) return env.fail(MSG.unsupportedLegacy(), pc);
+  if (env.info.functions.length > 1) return env.fail(MSG.ldAbsCalls(), pc);
+  if (state.refs.length > 0) return env.fail(MSG.ldAbsRefs(), pc);
+  if (state.cur.regs[6]?.type !== 'ctx') return env.fail(MSG.ldAbsCtx(), pc);
+  if (indirect) {
+    const r = readReg(env, state, insn.src, pc);
+    if (r.type !== 'scalar') env.fail(MSG.leakInto(insn.src, 'packet'), pc);
+  }
+  const range = env.returnRange;
+  if (range && (range.min > 0 || range.max < 0)) env.fail(MSG.programReturn('0', `[${range.min}, ${range.max}]`), pc);
+  const frame = state.cur;
+  for (let r = 1; r <= 5; r++) frame.regs[r] = NOT_INIT;
+  frame.regs[0] = scalarReg(unsignedRange(0n, (1n << BigInt(8 * size)) - 1n));
+  return [{ state, pc: pc + 1 }];
 }
 
 /** LDDW: a constant, a map, a map value (global data), or a function address. */
