@@ -9,6 +9,8 @@ import { decodeProgram } from './instruction.js';
 import { interpret } from './interpreter.js';
 import { assembleUbpf } from './ubpf-assembler.js';
 import { validateProgram } from './validate.js';
+import type { HelperProto } from './helper-protos.js';
+import { verifyProgram } from './verifier/verify.js';
 
 /**
  * Engine-agnostic bpf_conformance runner. An executor runs one already validated program on a
@@ -26,6 +28,35 @@ export interface ConformanceOutcome {
   message: string;
   /** R0, when the program ran to the end */
   actual?: bigint;
+}
+
+/**
+ * The suite's helper 5 for the verifier: one number in, one number out (it may also end the
+ * program, which needs no proof: the run simply stops). Not Linux's helper 5.
+ */
+export const CONFORMANCE_HELPER_PROTOS: ReadonlyMap<number, HelperProto> = new Map([
+  [
+    5,
+    {
+      id: 5,
+      name: 'conformance_unwind',
+      args: [{ name: 'value', kind: 'ARG_ANYTHING' }],
+      ret: { kind: 'RET_INTEGER' },
+      gplOnly: false,
+      pktAccess: false,
+      changesPacketData: false,
+      programTypes: new Set(['plain']),
+    },
+  ],
+]);
+
+export interface ConformanceOptions {
+  /**
+   * Prove each program safe with the verifier before running it (default true), with the
+   * test's memory as the plain buffer. A program the verifier rejects fails the test unless
+   * the test expects an error with those words.
+   */
+  readonly verify?: boolean;
 }
 
 /** The reference interpreter as an executor. */
@@ -56,7 +87,7 @@ export function conformanceProgram(test: ConformanceTest): BpfInsn[] {
  * containing that text, or it expects a result and the program returns exactly it.
  * Malformed tests (nothing to run, no expectation, bad assembly) always fail.
  */
-export async function runConformanceTest(name: string, test: ConformanceTest, executor: BpfExecutor): Promise<ConformanceOutcome> {
+export async function runConformanceTest(name: string, test: ConformanceTest, executor: BpfExecutor, options: ConformanceOptions = {}): Promise<ConformanceOutcome> {
   const failed = (message: string, actual?: bigint): ConformanceOutcome => ({ name, passed: false, message, ...(actual === undefined ? {} : { actual }) });
   let program: BpfInsn[];
   try {
@@ -72,6 +103,15 @@ export async function runConformanceTest(name: string, test: ConformanceTest, ex
     const message = describe(e);
     if (matchesExpectedError(message)) return { name, passed: true, message: '' };
     return failed(expectsError ? `expected error '${test.error as string}', got ${message}` : `rejected at load time: ${message}`);
+  }
+  if (options.verify !== false) {
+    try {
+      verifyProgram(program, { memSize: test.mem?.length ?? 0, helpers: CONFORMANCE_HELPER_PROTOS });
+    } catch (e) {
+      const message = describe(e);
+      if (matchesExpectedError(message)) return { name, passed: true, message: '' };
+      return failed(expectsError ? `expected error '${test.error as string}', got ${message}` : `rejected by the verifier: ${message}`);
+    }
   }
   if (test.result === undefined && !expectsError) {
     return failed("malformed test: no '-- result' and no '-- error' to compare with");
@@ -91,14 +131,14 @@ export async function runConformanceTest(name: string, test: ConformanceTest, ex
 }
 
 /** Read, parse and run one `.data` file. Never throws for a bad file: that is a failure. */
-export async function runConformanceFile(path: string, executor: BpfExecutor): Promise<ConformanceOutcome> {
+export async function runConformanceFile(path: string, executor: BpfExecutor, options: ConformanceOptions = {}): Promise<ConformanceOutcome> {
   let test: ConformanceTest;
   try {
     test = parseConformanceFile(readFileSync(path, 'utf8'));
   } catch (e) {
     return { name: path, passed: false, message: `malformed test: ${describe(e)}` };
   }
-  return runConformanceTest(path, test, executor);
+  return runConformanceTest(path, test, executor, options);
 }
 
 /** `.data` files named directly or found (recursively, sorted) in the directories given. */

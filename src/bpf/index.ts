@@ -34,8 +34,9 @@ export {
   collectConformanceFiles,
   conformanceProgram,
   interpreterExecutor,
+  CONFORMANCE_HELPER_PROTOS,
 } from './conformance.js';
-export type { BpfExecutor, ConformanceOutcome } from './conformance.js';
+export type { BpfExecutor, ConformanceOutcome, ConformanceOptions } from './conformance.js';
 
 // LLVM/kernel syntax assembler and disassembler (one form table, checked against llvm-mc-22).
 export { assembleLlvm, assembleLlvmProgram } from './llvm-asm.js';
@@ -110,3 +111,7 @@ export { Btf, BtfKind } from './elf-btf.js';
 export type { BtfType, BtfMember } from './elf-btf.js';
 export { BtfCodec } from './btf-codec.js';
 export type { BtfValue } from './btf-codec.js';
+
+// The verifier (src/bpf/verifier): proves programs safe to run without run-time checks.
+export { verifyProgram, BpfVerifierError, objectMaps, COMPLEXITY_LIMIT, VERIFIER_MESSAGES } from './verifier/index.js';
+export type { VerifyOptions, VerifyResult, VerifierMap, VerifierNative, FrozenContents, AccessFact, CtxFieldFact } from './verifier/index.js';

@@ -1,6 +1,6 @@
 import type { BpfInsn } from '../instruction.js';
-import type { OpcodeInfo } from '../insn-kind.js';
-import { callTarget, jumpTarget, opcodeInfo } from '../insn-kind.js';
+import type { InsnKind, OpcodeInfo } from '../insn-kind.js';
+import { callTarget, insnKind, jumpTarget, opcodeInfo } from '../insn-kind.js';
 import { BPF_REG_PARAMS, BpfAtomicOp } from '../opcodes.js';
 import type { ProgramInfo } from '../validate.js';
 import { BpfVerifierError } from './errors.js';
@@ -17,6 +17,8 @@ export interface Cfg {
   readonly insns: readonly BpfInsn[];
   readonly info: ProgramInfo;
   readonly ops: readonly (OpcodeInfo | undefined)[];
+  /** the refined kind of each instruction (undefined for LDDW second halves) */
+  readonly kinds: readonly (InsnKind | undefined)[];
   /** function index of each pc */
   readonly funcOf: Int32Array;
   readonly prunePoint: Uint8Array;
@@ -69,6 +71,7 @@ function useDef(insn: BpfInsn, op: OpcodeInfo): [number, number] {
 export function buildCfg(insns: readonly BpfInsn[], info: ProgramInfo): Cfg {
   const len = insns.length;
   const ops = insns.map((i, pc) => (info.lddwTails.has(pc) ? undefined : opcodeInfo(i.code)));
+  const kinds = insns.map((i, pc) => (info.lddwTails.has(pc) ? undefined : insnKind(i)));
   const funcOf = new Int32Array(len);
   for (const f of info.functions) funcOf.fill(f.index, f.start, f.end);
   const prunePoint = new Uint8Array(len);
@@ -132,7 +135,7 @@ export function buildCfg(insns: readonly BpfInsn[], info: ProgramInfo): Cfg {
       }
     }
   }
-  return { insns, info, ops, funcOf, prunePoint, liveIn };
+  return { insns, info, ops, kinds, funcOf, prunePoint, liveIn };
 }
 
 /**

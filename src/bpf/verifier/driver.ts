@@ -1,6 +1,5 @@
 import { disassembleInsn } from '../disassembler.js';
 import type { BpfInsn } from '../instruction.js';
-import { insnKind } from '../insn-kind.js';
 import type { VerifierEnv } from './env.js';
 import { COMPLEXITY_LIMIT } from './env.js';
 import { MSG } from './messages.js';
@@ -78,7 +77,7 @@ export function walk(env: VerifierEnv, init: VerifierState): void {
   };
 
   const isCallbackCall = (pc: number): boolean => {
-    const k = insnKind(env.insns[pc] as BpfInsn);
+    const k = cfg.kinds[pc];
     return k?.kind === 'call-helper' && env.helpers.get(k.id)?.args.some((a) => a.callback) === true;
   };
 
@@ -173,11 +172,11 @@ function widen(cur: VerifierState, old: VerifierState): void {
       const b = o.regs[r] as RegState;
       if (a.type === 'scalar' && b.type === 'scalar' && !regEqual(a, b)) f.regs[r] = UNKNOWN;
     }
-    for (const [slot, s] of f.stack.spilled()) {
+    f.stack.forEachSpill((slot, s) => {
       const os = o.stack.spills[slot];
       if (s.reg.type === 'scalar' && os && os.reg.type === 'scalar' && !regEqual(s.reg, os.reg)) {
         f.writableStack().setSpill(slot, { type: 'scalar', v: s.size === 8 ? UNKNOWN_SCALAR : unsignedRange(0n, (1n << BigInt(8 * s.size)) - 1n), id: 0 });
       }
-    }
+    });
   });
 }

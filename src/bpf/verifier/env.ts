@@ -81,6 +81,12 @@ export interface VerifyOptions {
   readonly natives?: ReadonlyMap<number, VerifierNative>;
   /** most instructions processed before giving up (the kernel's BPF_COMPLEXITY_LIMIT_INSNS) */
   readonly maxProcessed?: number;
+  /**
+   * Most stack bytes a chain of calls may use together, each frame rounded up to 32 (the
+   * kernel's MAX_BPF_STACK rule, default 512). a64jit gives every frame its own 512 bytes, so
+   * a larger limit is still safe; the default keeps programs loadable by the kernel.
+   */
+  readonly maxCombinedStack?: number;
   /** false: reject every back-edge, as the kernel does without CAP_BPF (default true) */
   readonly allowLoops?: boolean;
   /** a line per processed instruction with the state before it (the kernel's log level 2) */

@@ -52,19 +52,20 @@ export class Facts {
 
   visit(pc: number, regs: readonly RegState[]): void {
     const known = this.constants.get(pc);
-    if (!this.reached.has(pc)) {
+    if (known === undefined) {
       this.reached.add(pc);
       const m = new Map<number, bigint>();
-      regs.forEach((r, i) => {
-        if (i < 10 && r.type === 'scalar' && isConst(r.v)) m.set(i, constValue(r.v));
-      });
+      for (let i = 0; i < 10; i++) {
+        const r = regs[i] as RegState;
+        if (r.type === 'scalar' && isConst(r.v)) m.set(i, constValue(r.v));
+      }
       this.constants.set(pc, m);
       return;
     }
-    if (!known || known.size === 0) return;
+    if (known.size === 0) return;
     for (const [i, v] of known) {
-      const r = regs[i];
-      if (!r || r.type !== 'scalar' || !isConst(r.v) || constValue(r.v) !== v) known.delete(i);
+      const r = regs[i] as RegState;
+      if (r.type !== 'scalar' || !isConst(r.v) || constValue(r.v) !== v) known.delete(i);
     }
   }
 }

@@ -14,7 +14,7 @@
 export { verifyProgram } from './verify.js';
 export type { VerifyResult } from './verify.js';
 export { BpfVerifierError } from './errors.js';
-export type { VerifyOptions, VerifierMap, VerifierNative, ContextRules, VerifierLogOptions } from './env.js';
+export type { VerifyOptions, VerifierMap, VerifierNative, ContextRules, VerifierLogOptions, FrozenContents } from './env.js';
 export { COMPLEXITY_LIMIT, MAP_F_RDONLY_PROG } from './env.js';
 export { Facts } from './facts.js';
 export type { AccessFact, CtxFieldFact } from './facts.js';

@@ -134,12 +134,20 @@ function viewOp(op: number, a: View, b: View, width: 32 | 64, signed: boolean): 
 
 /** The scalar whose low `width` bits are described by a result (zero-extended for width 32). */
 function fromResult64(r: Result, r32: Result | undefined): Scalar {
-  let b = { ...BOUNDS_UNKNOWN };
-  if (r.u) b = { ...b, umin: r.u[0], umax: r.u[1] };
-  if (r.s) b = { ...b, smin: r.s[0], smax: r.s[1] };
-  if (r32?.u) b = { ...b, u32min: r32.u[0], u32max: r32.u[1] };
-  if (r32?.s) b = { ...b, s32min: r32.s[0], s32max: r32.s[1] };
-  return scalarOf(r.t, b);
+  const u = r.u;
+  const sr = r.s;
+  const u32 = r32?.u;
+  const s32 = r32?.s;
+  return scalarOf(r.t, {
+    umin: u ? u[0] : 0n,
+    umax: u ? u[1] : BOUNDS_UNKNOWN.umax,
+    smin: sr ? sr[0] : BOUNDS_UNKNOWN.smin,
+    smax: sr ? sr[1] : BOUNDS_UNKNOWN.smax,
+    u32min: u32 ? u32[0] : 0n,
+    u32max: u32 ? u32[1] : BOUNDS_UNKNOWN.u32max,
+    s32min: s32 ? s32[0] : BOUNDS_UNKNOWN.s32min,
+    s32max: s32 ? s32[1] : BOUNDS_UNKNOWN.s32max,
+  });
 }
 
 function fromResult32(r: Result): Scalar {

@@ -43,16 +43,38 @@ export class StackState {
   readonly types: Uint8Array;
   /** spills by their first byte's index */
   readonly spills: (Spill | undefined)[];
+  /** bit per byte: written (bytes are never unwritten again) */
+  readonly initBits: Uint32Array;
+  /** bit per byte: a spill starts here */
+  readonly spillBits: Uint32Array;
   /** more than one state refers to it: change a clone (FrameState.writableStack) */
   shared = false;
 
-  constructor(types?: Uint8Array, spills?: (Spill | undefined)[]) {
+  constructor(types?: Uint8Array, spills?: (Spill | undefined)[], initBits?: Uint32Array, spillBits?: Uint32Array) {
     this.types = types ?? new Uint8Array(BYTES);
     this.spills = spills ?? new Array<Spill | undefined>(BYTES).fill(undefined);
+    this.initBits = initBits ?? new Uint32Array(BYTES / 32);
+    this.spillBits = spillBits ?? new Uint32Array(BYTES / 32);
   }
 
   clone(): StackState {
-    return new StackState(this.types.slice(), this.spills.slice());
+    return new StackState(this.types.slice(), this.spills.slice(), this.initBits.slice(), this.spillBits.slice());
+  }
+
+  private mark(type: ByteType, i0: number, i1: number): void {
+    this.types.fill(type, i0, i1);
+    for (let i = i0; i < i1; i++) this.initBits[i >> 5]! |= 1 << (i & 31);
+  }
+
+  private put(start: number, spill: Spill | undefined): void {
+    this.spills[start] = spill;
+    if (spill) this.spillBits[start >> 5]! |= 1 << (start & 31);
+    else this.spillBits[start >> 5]! &= ~(1 << (start & 31));
+  }
+
+  /** Calls fn for each spill (first byte index, spill), in order. */
+  forEachSpill(fn: (start: number, spill: Spill) => void): void {
+    forEachBit(this.spillBits, (i) => fn(i, this.spills[i] as Spill));
   }
 
   /** Index of the spill whose bytes include byte i, or -1. */
@@ -76,8 +98,8 @@ export class StackState {
       if (end <= i0) continue;
       const covered = whole && i0 <= start && end <= i1;
       if (!covered && isPtr(sp.reg)) return { kind: 'corrupt-pointer', off: start - BYTES };
-      this.spills[start] = undefined;
-      this.types.fill(ByteType.MISC, start, end);
+      this.put(start, undefined);
+      this.mark(ByteType.MISC, start, end);
     }
     return undefined;
   }
@@ -95,10 +117,10 @@ export class StackState {
       // a narrowing spill keeps the low bytes and no longer equals its source (no id)
       const mask = (1n << BigInt(8 * size)) - 1n;
       const kept = reg.type === 'scalar' && size < 8 ? scalarReg(scalarTruncate(reg.v, size), 0, reg.fn && mapUnary(reg.fn, (v) => v & mask)) : reg;
-      this.spills[i0] = { reg: kept, size };
-      this.types.fill(ByteType.SPILL, i0, i0 + size);
+      this.put(i0, { reg: kept, size });
+      this.mark(ByteType.SPILL, i0, i0 + size);
     } else {
-      this.types.fill(ByteType.MISC, i0, i0 + size);
+      this.mark(ByteType.MISC, i0, i0 + size);
     }
     return undefined;
   }
@@ -143,11 +165,11 @@ export class StackState {
     for (let start = Math.max(0, i0 & ~7); start < i1; start++) {
       const sp = this.spills[start];
       if (sp && start + sp.size > i0) {
-        this.types.fill(ByteType.MISC, start, start + sp.size);
-        this.spills[start] = undefined;
+        this.mark(ByteType.MISC, start, start + sp.size);
+        this.put(start, undefined);
       }
     }
-    this.types.fill(ByteType.MISC, i0, i1);
+    this.mark(ByteType.MISC, i0, i1);
   }
 
   /** All of [from, to) readable as data (initialized, no part of a pointer); the first bad byte otherwise. */
@@ -160,18 +182,10 @@ export class StackState {
     return undefined;
   }
 
-  /** Every spill in this frame, with the index of its first byte. */
-  *spilled(): Generator<[number, Spill]> {
-    for (let i = 0; i < BYTES; i++) {
-      const s = this.spills[i];
-      if (s) yield [i, s];
-    }
-  }
-
   /** Replace the spill starting at byte index i (id propagation, widening), keeping its size. */
   setSpill(i: number, reg: RegState): void {
     const s = this.spills[i];
-    if (s) this.spills[i] = { reg, size: s.size };
+    if (s) this.put(i, { reg, size: s.size });
   }
 
   /** Kernel-log style: `fp-8=scalar(...)` for a whole spill, byte marks (`mmmm????`) otherwise. */
@@ -202,51 +216,70 @@ export class StackState {
 
 const unknownOfSize = (size: number): Scalar => (size === 8 ? UNKNOWN.v : unsignedRange(0n, (1n << BigInt(8 * size)) - 1n));
 
+/** Calls fn for each set bit of a bit set, in order. */
+function forEachBit(bits: Uint32Array, fn: (i: number) => void): void {
+  for (let w = 0; w < bits.length; w++) {
+    let word = bits[w] as number;
+    while (word !== 0) {
+      const b = 31 - Math.clz32(word & -word);
+      fn(w * 32 + b);
+      word &= word - 1;
+    }
+  }
+}
+
 /**
  * Whatever was proven from `old` holds from `cur` (pruning). `precise(i)` says whether the
  * value of a scalar spilled at byte index i can still matter; when it cannot, any scalar will do.
  */
 export function stackSafe(old: StackState, cur: StackState, ids: IdMap, precise: (i: number) => boolean = () => true): boolean {
-  for (let i = 0; i < BYTES; i++) {
-    if (old.types[i] !== ByteType.INVALID && cur.types[i] === ByteType.INVALID) return false;
-  }
-  for (let i = 0; i < BYTES; i++) {
+  if (old === cur) return true;
+  // every byte old had written, cur has written
+  for (let w = 0; w < old.initBits.length; w++) if ((old.initBits[w]! & ~cur.initBits[w]!) !== 0) return false;
+  let safe = true;
+  const check = (i: number): void => {
+    if (!safe) return;
     const os = old.spills[i];
     const cs = cur.spills[i];
     if (os) {
       if (cs && cs.size === os.size) {
-        if (os.reg.type === 'scalar' && cs.reg.type === 'scalar' && !precise(i)) continue;
-        if (!regSafe(os.reg, cs.reg, ids)) return false;
-        continue;
+        if (os.reg.type === 'scalar' && cs.reg.type === 'scalar' && !precise(i)) return;
+        if (!regSafe(os.reg, cs.reg, ids)) safe = false;
+        return;
       }
       // data where old had a scalar: fine if old's scalar said nothing either, or nothing reads it precisely
-      if (os.reg.type !== 'scalar' || (precise(i) && !scalarIn(os.reg.v, unknownOfSize(os.size)))) return false;
+      if (os.reg.type !== 'scalar' || (precise(i) && !scalarIn(os.reg.v, unknownOfSize(os.size)))) {
+        safe = false;
+        return;
+      }
       for (let k = i; k < i + os.size; k++) {
         const c = cur.spills[k];
-        if (c && isPtr(c.reg)) return false;
+        if (c && isPtr(c.reg)) safe = false;
       }
-      continue;
+      return;
     }
     // old had data (or nothing): cur must not hold a pointer that old's paths read as data
     if (cs && isPtr(cs.reg)) {
-      for (let k = i; k < i + 8; k++) if (old.types[k] !== ByteType.INVALID) return false;
+      for (let k = i; k < i + 8; k++) if (old.types[k] !== ByteType.INVALID) safe = false;
     }
-  }
-  return true;
+  };
+  const union = new Uint32Array(old.spillBits.length);
+  for (let w = 0; w < union.length; w++) union[w] = old.spillBits[w]! | cur.spillBits[w]!;
+  forEachBit(union, check);
+  return safe;
 }
 
 export function stackEqual(a: StackState, b: StackState, precise: (i: number) => boolean = () => true): boolean {
+  if (a === b) return true;
+  for (let w = 0; w < a.initBits.length; w++) if (a.initBits[w] !== b.initBits[w] || a.spillBits[w] !== b.spillBits[w]) return false;
   for (let i = 0; i < BYTES; i++) if (a.types[i] !== b.types[i]) return false;
-  for (let i = 0; i < BYTES; i++) {
-    const x = a.spills[i];
-    const y = b.spills[i];
-    if (!x || !y) {
-      if (x !== y) return false;
-      continue;
-    }
-    if (x.size !== y.size) return false;
-    if (x.reg.type === 'scalar' && y.reg.type === 'scalar' && !precise(i)) continue;
-    if (!regEqual(x.reg, y.reg)) return false;
-  }
-  return true;
+  let equal = true;
+  forEachBit(a.spillBits, (i) => {
+    if (!equal) return;
+    const x = a.spills[i] as Spill;
+    const y = b.spills[i] as Spill;
+    if (x.size !== y.size) equal = false;
+    else if (!(x.reg.type === 'scalar' && y.reg.type === 'scalar' && !precise(i)) && !regEqual(x.reg, y.reg)) equal = false;
+  });
+  return equal;
 }

@@ -80,11 +80,7 @@ export class VerifierState {
   forEachReg(fn: (r: RegState, set: (n: RegState) => void) => void): void {
     for (const f of this.frames) {
       for (let i = 0; i < f.regs.length; i++) fn(f.regs[i] as RegState, (n) => (f.regs[i] = n));
-      const spills = f.stack.spills;
-      for (let slot = 0; slot < spills.length; slot++) {
-        const s = spills[slot];
-        if (s) fn(s.reg, (n) => f.writableStack().setSpill(slot, n));
-      }
+      f.stack.forEachSpill((slot, s) => fn(s.reg, (n) => f.writableStack().setSpill(slot, n)));
       for (let i = 0; i < f.argsOut.length; i++) {
         const a = f.argsOut[i];
         if (a) fn(a, (n) => (f.argsOut[i] = n));

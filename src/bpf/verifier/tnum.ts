@@ -25,7 +25,9 @@ export const tnumEquals = (a: Tnum, b: Tnum): boolean => a.value === b.value && 
 
 /** Number of bits needed for v (0 for 0): the position of the highest set bit plus one. */
 function bitLength(v: bigint): number {
-  return v === 0n ? 0 : v.toString(2).length;
+  const hi = Number(v >> 32n);
+  if (hi !== 0) return 64 - Math.clz32(hi);
+  return 32 - Math.clz32(Number(v & 0xffff_ffffn));
 }
 
 /** The smallest tnum holding every value of [min, max] (unsigned). */

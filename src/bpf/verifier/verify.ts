@@ -111,7 +111,7 @@ function checkStackDepth(env: VerifierEnv, cfg: Cfg): void {
   const frameSize = (f: number): number => Math.ceil(Math.max(env.stackDepth[f] ?? 0, 1) / 32) * 32;
   const walkChain = (f: number, depth: number, calls: number, site: number): void => {
     const total = depth + frameSize(f);
-    if (total > STACK_FRAME_SIZE) env.fail(MSG.combinedStack(calls, total), site);
+    if (total > (env.options.maxCombinedStack ?? STACK_FRAME_SIZE)) env.fail(MSG.combinedStack(calls, total), site);
     for (const c of callees[f] ?? []) walkChain(c, total, calls + 1, funcs[c]!.start);
   };
   walkChain(0, 0, 1, 0);

@@ -35,7 +35,7 @@ export function aluStep(ctx: StepContext, k: AluKind): void {
     const x = d as ScalarReg;
     const v = k.kind === 'neg' ? scalarNeg(x.v, k.width) : scalarEnd(x.v, k.bits, k.order);
     const fn = x.fn && mapUnary(x.fn, k.kind === 'neg' ? (a) => evalAlu(k.width, BpfAluOp.SUB, 0n, k.width === 32 ? a & 0xffff_ffffn : a, 0) : (a) => byteOrder(a, k.bits, k.order));
-    regs[dst] = withSet(env, v, fn);
+    regs[dst] = withSet(v, fn);
     return;
   }
   const src: RegState = k.source === 'reg' ? readReg(env, state, insn.src, pc) : constReg(k.width === 64 ? BigInt(insn.imm) : BigInt(insn.imm >>> 0));
@@ -50,25 +50,23 @@ export function aluStep(ctx: StepContext, k: AluKind): void {
     if (d.fn && isConst(src.v)) fn = mapSet(d.fn, k.op, k.width, constValue(src.v), k.signed);
     else if (d.fn && src.fn) fn = mapSet(d.fn, k.op, k.width, src.fn, k.signed);
     else if (src.fn && isConst(d.v)) fn = mapSet(src.fn, k.op, k.width, constValue(d.v), k.signed, true);
-    regs[dst] = withSet(env, v, fn);
+    regs[dst] = withSet(v, fn);
     return;
   }
   if (k.width === 32) env.fail(MSG.ptrArith32(dst), pc);
   regs[dst] = pointerAlu(env, k.op, dst, d, src, pc);
 }
 
-/**
- * A scalar result with its value table: narrowed by the table, or given a fresh one when its
- * range is small (it is then the unknown later results may depend on).
- */
-export function withSet(env: VerifierEnv, v: Scalar, fn: ValueSet | undefined): RegState {
-  if (isConst(v)) return scalarReg(v);
-  if (fn) {
-    const n = narrowBySet(v, fn);
-    return isConst(n) ? scalarReg(n) : scalarReg(n, 0, fn);
-  }
-  const fresh = identitySet(env.nextId(), v);
-  return scalarReg(v, 0, fresh);
+/** A scalar result with its value table (if any), narrowed by the table. */
+function withSet(v: Scalar, fn: ValueSet | undefined): RegState {
+  if (isConst(v) || !fn) return scalarReg(v);
+  const n = narrowBySet(v, fn);
+  return isConst(n) ? scalarReg(n) : scalarReg(n, 0, fn);
+}
+
+/** A loaded number with few possible values: a fresh unknown, which later results may be tables of. */
+export function freshUnknown(env: VerifierEnv, v: Scalar): RegState {
+  return scalarReg(v, 0, identitySet(env.nextId(), v));
 }
 
 function move(env: VerifierEnv, state: VerifierState, srcRegno: number, src: RegState, k: AluKind & { kind: 'alu' }, dst: number, pc: number): RegState {

@@ -7,7 +7,8 @@ import { UNKNOWN, constReg, isPtr, scalarReg } from '../reg-state.js';
 import { unsignedRange } from '../scalar.js';
 import type { StepContext } from './common.js';
 import { readReg } from './common.js';
-import { withSet } from './alu.js';
+import { freshUnknown } from './alu.js';
+import { isConst } from '../scalar.js';
 
 /**
  * Loads, stores, atomics and the stack-argument slots through R11 (the kernel's check_mem_access
@@ -43,7 +44,7 @@ export function memoryStep(ctx: StepContext, k: MemKind): void {
         aligned: k.kind === 'load-acquire',
       });
       // a loaded number with few possible values is an unknown later results may be tables of
-      frame.regs[insn.dst] = r?.type === 'scalar' && !r.fn && r.id === 0 ? withSet(env, r.v, undefined) : (r as RegState);
+      frame.regs[insn.dst] = r?.type === 'scalar' && !r.fn && r.id === 0 && !isConst(r.v) ? freshUnknown(env, r.v) : (r as RegState);
       return;
     }
     case 'store':

@@ -1,6 +1,6 @@
 import type { BpfInsn } from '../../instruction.js';
 import { lddwValue } from '../../instruction.js';
-import { callTarget, insnKind, jumpTarget } from '../../insn-kind.js';
+import { callTarget, jumpTarget } from '../../insn-kind.js';
 import { BpfPseudo } from '../../opcodes.js';
 import type { VerifierEnv } from '../env.js';
 import { MSG } from '../messages.js';
@@ -20,7 +20,7 @@ import { memoryStep } from './memory.js';
  */
 export function step(env: VerifierEnv, state: VerifierState, pc: number): Successor[] {
   const insn = env.insns[pc] as BpfInsn;
-  const k = insnKind(insn);
+  const k = env.cfg.kinds[pc];
   if (!k) return env.fail(`unknown opcode 0x${insn.code.toString(16)}`, pc);
   const ctx = { env, state, insn, pc };
   switch (k.kind) {
