@@ -1,4 +1,4 @@
-import { conformanceHelpers, interpret, type BpfExecutor } from '../bpf/index.js';
+import { CONFORMANCE_HELPER_PROTOS, conformanceHelpers, interpret, objectMaps, verifyProgram, type BpfExecutor } from '../bpf/index.js';
 import { linkForInterpreter } from '../bpf/object-linker.js';
 import { JitCompileError, JitProgram, JitRuntimeError, type JitOptions } from '../jit/index.js';
 import { ObjectProgram } from '../jit/object-program.js';
@@ -30,10 +30,10 @@ export function jitFlags(parsed: ParsedArgs): JitFlags {
 
 const jitOptions = (flags: JitFlags): Pick<JitOptions, 'atomics' | 'blind' | 'optimize'> => ({ atomics: flags.atomics, blind: flags.blind, optimize: flags.optimize });
 
-/** Compile, run once, free: the JIT as a conformance executor. */
+/** Compile, run once, free: the JIT as a conformance executor (the runner has verified the program when asked to). */
 export function jitExecutor(flags: JitFlags): BpfExecutor {
   return (program, mem, helpers) => {
-    const jit = JitProgram.compile(program, { helpers, ...jitOptions(flags) });
+    const jit = JitProgram.compile(program, { helpers, verify: false, ...jitOptions(flags) });
     try {
       return jit.run(mem);
     } finally {
@@ -49,7 +49,12 @@ export interface RunOptions {
   readonly mem: Uint8Array | null;
   /** shared libraries for an object's externs (JIT only) */
   readonly libs: readonly string[];
+  /** prove the program safe first (default); false: --no-verify, for trusted code */
+  readonly verify: boolean;
 }
+
+export const VERIFY_FLAG_USAGE = `  --no-verify  skip the verifier, for trusted code (by default a program must be proven safe,
+               for the memory given, before it runs)`;
 
 /**
  * Run a loaded program once on the chosen engine and return R0. The conformance helper
@@ -57,16 +62,21 @@ export interface RunOptions {
  */
 export function runProgram(loaded: LoadedProgram, options: RunOptions): bigint {
   if (options.interp && options.libs.length > 0) throw new CliUsageError('--lib needs the JIT: the interpreter cannot call native code');
-  const helpers = conformanceHelpers();
+  const { helpers, protos } = runHelpers();
+  const verify = options.verify && { memSize: options.mem?.length ?? 0, helpers: protos };
   const libraries: NativeLibrary[] = [];
   try {
     if (options.interp) {
-      if (loaded.kind === 'insns') return interpret(loaded.insns, { mem: options.mem, helpers }).value;
+      if (loaded.kind === 'insns') {
+        if (verify) verifyProgram(loaded.insns, verify);
+        return interpret(loaded.insns, { mem: options.mem, helpers }).value;
+      }
       const link = linkForInterpreter(loaded.obj, loaded.program);
+      if (verify) verifyProgram(loaded.program.insns, { ...verify, ...objectMaps(loaded.obj) });
       return interpret(loaded.program.insns, { mem: options.mem, helpers, memory: link.memory, natives: link.natives, resolvePseudo: link.resolvePseudo }).value;
     }
     if (loaded.kind === 'insns') {
-      const jit = JitProgram.compile(loaded.insns, { helpers, ...jitOptions(options.flags) });
+      const jit = JitProgram.compile(loaded.insns, { helpers, verify, ...jitOptions(options.flags) });
       try {
         return jit.run(options.mem);
       } finally {
@@ -74,7 +84,7 @@ export function runProgram(loaded: LoadedProgram, options: RunOptions): bigint {
       }
     }
     for (const lib of options.libs) libraries.push(NativeLibrary.open(lib));
-    const prog = ObjectProgram.load(loaded.obj, loaded.program, { helpers, libraries, ...jitOptions(options.flags) });
+    const prog = ObjectProgram.load(loaded.obj, loaded.program, { helpers, libraries, verify, ...jitOptions(options.flags) });
     try {
       return prog.run(options.mem);
     } finally {
@@ -85,6 +95,14 @@ export function runProgram(loaded: LoadedProgram, options: RunOptions): bigint {
   } finally {
     for (const lib of libraries) lib.close();
   }
+}
+
+/**
+ * The helpers `run` binds, with the prototypes the verifier checks calls against (`verify`
+ * uses the same, so both agree on what a program may call).
+ */
+export function runHelpers(): { readonly helpers: ReturnType<typeof conformanceHelpers>; readonly protos: typeof CONFORMANCE_HELPER_PROTOS } {
+  return { helpers: conformanceHelpers(), protos: CONFORMANCE_HELPER_PROTOS };
 }
 
 /** inputError, plus the JIT's and the library loader's errors. */

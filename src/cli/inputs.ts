@@ -7,6 +7,7 @@ import {
   BpfDecodeError,
   BpfLoadError,
   BpfValidationError,
+  BpfVerifierError,
   BpfRuntimeError,
   ConformanceFileError,
   conformanceProgram,
@@ -195,7 +196,7 @@ export function inputError(e: unknown, file: string): unknown {
   if (e instanceof CliInputError || e instanceof CliUsageError) return e;
   if (e instanceof BpfAsmError) return new CliInputError(`${file}:${e.message}`);
   if (e instanceof ConformanceFileError) return new CliInputError(`${file}:${e.line}: ${e.reason}`);
-  if (e instanceof BpfLoadError || e instanceof BpfDecodeError || e instanceof BpfValidationError || e instanceof BpfLinkError) {
+  if (e instanceof BpfLoadError || e instanceof BpfDecodeError || e instanceof BpfValidationError || e instanceof BpfVerifierError || e instanceof BpfLinkError) {
     return new CliInputError(`${file}: ${e.message}`);
   }
   if (e instanceof BpfRuntimeError) return new CliInputError(`${file}: run-time error: ${e.message}`);

@@ -8,6 +8,7 @@ import {
 import type { BpfObject, BpfProgram } from '../bpf/index.js';
 import { bufferAddress } from '../runtime/index.js';
 import type { NativeLibrary } from '../runtime/native-library.js';
+import { objectMaps } from '../bpf/verifier/index.js';
 import { JitProgram, type JitOptions, type NativeTarget } from './program.js';
 
 /**
@@ -79,7 +80,9 @@ export class ObjectProgram {
       libraries.length > 0 ? `not found in ${libraries.map((l) => l.path).join(', ')}` : 'no native library was given',
     );
     const { natives: _n, libraries: _l, arity: _a, ...jitOptions } = options;
-    const jit = JitProgram.compile(prog.insns, { ...jitOptions, natives, resolvePseudo: dataPseudoResolver(obj, placed) });
+    // global data is what the verifier knows of the object (maps are refused above)
+    const verify = options.verify === false ? false : { ...objectMaps(obj), ...(typeof options.verify === 'object' ? options.verify : {}) };
+    const jit = JitProgram.compile(prog.insns, { ...jitOptions, verify, natives, resolvePseudo: dataPseudoResolver(obj, placed) });
     return new ObjectProgram(jit, prog, images, natives);
   }
 

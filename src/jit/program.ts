@@ -1,4 +1,5 @@
 import { validateProgram, type BpfInsn, type HelperEnv, type HelperFn, type HelperRegistry, type ValidateOptions } from '../bpf/index.js';
+import { verifyProgram, type VerifyOptions, type VerifyResult } from '../bpf/verifier/index.js';
 import { CodeRegion, NativeFunction, bufferAddress, hostInfo, koffi, prototype } from '../runtime/index.js';
 import { blindConstants } from './blinding.js';
 import { compileProgram, type CompiledProgram } from './compiler.js';
@@ -55,6 +56,13 @@ export interface JitOptions {
   readonly optimize?: boolean | OptimizeOptions;
   /** further validation options (helper and native ids are filled in from above) */
   readonly validate?: Omit<ValidateOptions, 'helpers' | 'natives'>;
+  /**
+   * Prove the program safe before compiling it (default on; `false` for trusted code). The
+   * options go to the verifier: helper prototypes for the helpers given (default Linux's),
+   * maps, the program type, the memory size (without one, a run must give at least the size
+   * the verifier found the program needs; with one, exactly that size).
+   */
+  readonly verify?: boolean | Omit<VerifyOptions, 'natives'>;
 }
 
 /** `uint64_t prog(void *ctx, uint64_t ctx_len)`: R1 = ctx, R2 = its length, R0 returned. */
@@ -82,6 +90,7 @@ export class JitProgram {
   readonly #callbacks: bigint[];
   readonly #entry: NativeFunction;
   #freed = false;
+  #verified: { readonly result: VerifyResult; readonly options: Omit<VerifyOptions, 'natives'> } | undefined;
 
   private constructor(
     compiled: CompiledProgram,
@@ -110,6 +119,8 @@ export class JitProgram {
       if (helpers.has(id)) throw new JitCompileError(`helper ${id} is given both as a JavaScript function and as native code`, -1);
     }
     validateProgram(program, { ...options.validate, helpers: helperIds, natives });
+    const verifyOptions = options.verify === false ? undefined : options.verify === true || options.verify === undefined ? {} : options.verify;
+    const verified = verifyOptions && verifyProgram(program, { ...verifyOptions, natives });
     const atomics = options.atomics === undefined || options.atomics === 'auto' ? (hostInfo().lse ? 'lse' : 'llsc') : options.atomics;
     const blinded = options.blind ? blindConstants(program, typeof options.blind === 'object' ? options.blind.seed : randomSeed()) : undefined;
     const slots = blinded?.program ?? program;
@@ -138,7 +149,9 @@ export class JitProgram {
         optimize: optimizeOptions(options.optimize, blinded !== undefined),
       });
       region = CodeRegion.fromCode(compiled.code);
-      return new JitProgram(compiled, slots, atomics, region, context, callbacks);
+      const jit = new JitProgram(compiled, slots, atomics, region, context, callbacks);
+      if (verified && verifyOptions) jit.#verified = { result: verified, options: verifyOptions };
+      return jit;
     } catch (e) {
       region?.free();
       for (const cb of callbacks) koffi().unregister(cb);
@@ -157,6 +170,11 @@ export class JitProgram {
     return off === undefined ? undefined : this.#region.address + BigInt(off);
   }
 
+  /** What the verifier proved (undefined when compiled with `verify: false`). */
+  get verified(): VerifyResult | undefined {
+    return this.#verified?.result;
+  }
+
   /** Machine code bytes. */
   get code(): Uint8Array {
     return this.compiled.code;
@@ -173,6 +191,7 @@ export class JitProgram {
   /** Run with explicit R1 (a buffer, an address, or null) and R2. */
   call(r1: Uint8Array | bigint | null, r2: bigint): bigint {
     if (this.#freed) throw new JitRuntimeError('the program was freed');
+    if (this.#verified) checkVerifiedMemory(this.#verified, r1, r2);
     this.#context.writeBigUInt64LE(BigInt(EXIT_REQUEST_NONE), CTX_EXIT_REQUEST);
     const r0 = this.#entry.call(r1, r2) as bigint;
     const request = Number(this.#context.readBigUInt64LE(CTX_EXIT_REQUEST));
@@ -205,6 +224,29 @@ function optimizeOptions(optimize: boolean | OptimizeOptions | undefined, blinde
   if (optimize === false) return false;
   const o = typeof optimize === 'object' ? optimize : {};
   return blinded ? { ...o, blinded: true } : o;
+}
+
+/**
+ * A verified plain-buffer program was proven safe for a memory of at least (or, with
+ * `memSize`, exactly) the size the verifier worked out; anything else could let it read or
+ * write past the buffer, so it is refused before any code runs.
+ */
+function checkVerifiedMemory(v: { readonly result: VerifyResult; readonly options: Omit<VerifyOptions, 'natives'> }, r1: Uint8Array | bigint | null, r2: bigint): void {
+  const typed = v.options.programType !== undefined && v.options.programType.name !== 'plain';
+  if (typed) return;
+  const need = v.result.memSize;
+  const exact = v.options.memSize;
+  if (typeof r1 === 'bigint' && (need > 0 || exact !== undefined)) {
+    throw new JitRuntimeError('a verified program gets its memory as a buffer, not an address (compile with verify: false for raw addresses)');
+  }
+  const length = r1 instanceof Uint8Array ? r1.length : 0;
+  if (exact !== undefined && (length !== exact || r2 !== BigInt(exact))) {
+    throw new JitRuntimeError(`the program was verified for exactly ${exact} bytes of memory; got ${length}${r2 !== BigInt(length) ? ` (R2 = ${r2})` : ''}`);
+  }
+  if (length < need) throw new JitRuntimeError(`the program reads or writes ${need} bytes of its memory (as verified); got ${length}`);
+  if (v.result.memAtomics && r1 instanceof Uint8Array && bufferAddress(r1) % 8n !== 0n) {
+    throw new JitRuntimeError('the program does atomic operations on its memory, which must then be 8-byte aligned');
+  }
 }
 
 function randomSeed(): number {

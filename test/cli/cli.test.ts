@@ -120,9 +120,15 @@ describe('a64jit bad input (exit 1, one line naming file and position, no stack 
   });
 
   it('a run-time error names the pc', async () => {
-    const r = await cli(['run', '--interp', writeIn(dir, 'oob.s', 'ldxdw %r0, [%r1+64]\nexit\n'), '--mem', '00']);
+    const r = await cli(['run', '--interp', '--no-verify', writeIn(dir, 'oob.s', 'ldxdw %r0, [%r1+64]\nexit\n'), '--mem', '00']);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^a64jit run: .*oob\.s: run-time error: pc 0: out-of-bounds read/);
+  });
+
+  it('the verifier refuses an unsafe program before it runs, naming pc and instruction', async () => {
+    const r = await cli(['run', '--interp', writeIn(dir, 'oob.s', 'ldxdw %r0, [%r1+64]\nexit\n'), '--mem', '00']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^a64jit run: .*oob\.s: pc 0: invalid access to memory, mem_size=1 off=64 size=8 \(r0 = \*\(u64 \*\)\(r1 \+ 0x40\)\)\n$/);
   });
 });
 

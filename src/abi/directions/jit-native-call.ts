@@ -142,7 +142,8 @@ export function jitToC(lib: OracleLibrary, io: Buffer, n: number, ctx: Direction
   const io2 = ioLayout(sig);
   io.fill(0xee);
   if (result) io.set(result, io2.resultIn);
-  const jit = JitProgram.compile(assembleUbpf(source), { natives: new Map([[NATIVE_ID, target]]) });
+  // a probe writes through addresses it is given as constants: trusted test code, not verifiable
+  const jit = JitProgram.compile(assembleUbpf(source), { natives: new Map([[NATIVE_ID, target]]), verify: false });
   let r0: bigint;
   try {
     r0 = jit.run(null);

@@ -1,11 +1,11 @@
-import { conformanceHelpers, decodeProgram, interpret, loadBpfObject, validateProgram, type BpfInsn } from '../../bpf/index.js';
+import { CONFORMANCE_HELPER_PROTOS, conformanceHelpers, decodeProgram, interpret, loadBpfObject, validateProgram, verifyProgram, type BpfInsn } from '../../bpf/index.js';
 import { parseArgs, type ParsedArgs } from '../args.js';
 import type { CliCommand, CliIo } from '../command.js';
 import { CliInputError, CliUsageError } from '../command.js';
 import { JIT_FLAGS, JIT_FLAGS_USAGE, engineError, jitExecutor, jitFlags } from '../engine.js';
 import { parseHexBytes } from '../inputs.js';
 
-const usage = `usage: a64jit conformance-plugin [MEMORY-HEX] [--elf] [--interp | --llsc | --blind | -O0]
+const usage = `usage: a64jit conformance-plugin [MEMORY-HEX] [--elf] [--interp | --llsc | --blind | -O0] [--no-verify]
 
 A bpf_conformance plugin: point its runner at this command (a wrapper script running
 'a64jit conformance-plugin "$@"'). The protocol, as the runner speaks it:
@@ -19,13 +19,15 @@ Helper 5 (the suite's unwind helper) is available.
 
   --elf      stdin holds an ELF object instead of raw bytecode
   --interp   run on the reference interpreter instead of the JIT
+  --no-verify  run the program without proving it safe first (by default the verifier must
+             accept it, for the memory given)
 ${JIT_FLAGS_USAGE}
 
 On a non-arm64 host the JIT run re-runs itself under qemu-aarch64 silently (no notice:
 stderr is the error channel of the protocol).`;
 
 function parse(args: readonly string[]): ParsedArgs {
-  const parsed = parseArgs(args, { flags: ['--elf', '--interp', ...JIT_FLAGS] });
+  const parsed = parseArgs(args, { flags: ['--elf', '--interp', '--no-verify', ...JIT_FLAGS] });
   if (parsed.positionals.length > 1) throw new CliUsageError(`at most one argument (the memory) is accepted, got ${parsed.positionals.length}`);
   jitFlags(parsed);
   return parsed;
@@ -59,6 +61,7 @@ export const conformancePluginCommand: CliCommand = {
       const mem = memArg === undefined ? null : parseHexBytes(memArg, 'memory (argument 1)');
       const helpers = conformanceHelpers();
       validateProgram(program, { helpers });
+      if (!parsed.flags.has('--no-verify')) verifyProgram(program, { memSize: mem?.length ?? 0, helpers: CONFORMANCE_HELPER_PROTOS });
       const r0 = parsed.flags.has('--interp')
         ? interpret(program, { mem, helpers, validate: false }).value
         : await jitExecutor(jitFlags(parsed))(program, mem, helpers);

@@ -9,6 +9,7 @@ import { nodeCommand } from './node.js';
 import { runCommand } from './run.js';
 import { setupCommand } from './setup.js';
 import { showCommand } from './show.js';
+import { verifyCommand } from './verify.js';
 
 /** Every sub-command, in the order `a64jit --help` lists them. Add one line per command. */
 export const commands: readonly CliCommand[] = [
@@ -22,4 +23,5 @@ export const commands: readonly CliCommand[] = [
   runCommand,
   setupCommand,
   showCommand,
+  verifyCommand,
 ];

@@ -7,7 +7,7 @@ import { setupCommandLine } from '../../runtime/emulation.js';
 import { parseArgs, single, type ArgSpec, type ParsedArgs } from '../args.js';
 import type { CliCommand, CliIo } from '../command.js';
 import { CliInputError, CliUsageError } from '../command.js';
-import { JIT_FLAGS, JIT_FLAGS_USAGE, engineError, jitFlags } from '../engine.js';
+import { JIT_FLAGS, JIT_FLAGS_USAGE, VERIFY_FLAG_USAGE, engineError, jitFlags } from '../engine.js';
 import { ASM_SYNTAX_NAMES, PROGRAM_FORMATS, loadProgram, parseHexBytes, readInput, type AsmSyntax, type ProgramFormat } from '../inputs.js';
 import { allMapContents, preloadMap } from '../maps-json.js';
 
@@ -58,6 +58,7 @@ Options:
   --lib LIB.so         a shared library for the object's extern functions (repeatable;
                        searched in order). It must be built for arm64 (the JIT calls it)
   --interp             run on the reference interpreter instead of the JIT
+${VERIFY_FLAG_USAGE}
 ${JIT_FLAGS_USAGE}
 
 The helpers are the real ones with their Linux ids (bpf_ktime_get_ns is 5, bpf_trace_printk
@@ -68,7 +69,7 @@ on a non-arm64 host the command re-runs itself under qemu-aarch64 (set up by
 errors.`;
 
 const spec: ArgSpec = {
-  flags: ['--interp', '--json', ...JIT_FLAGS],
+  flags: ['--interp', '--json', '--no-verify', ...JIT_FLAGS],
   values: ['--entry', '--program', '--type', '--syntax', '--format', '--mem', '--mem-file', '--lib', '--data-in', '--data-out', '--ctx-in', '--ctx-out', '--repeat', '--map', '--cpu', '--cpus'],
   repeatable: ['--lib', '--map'],
 };
@@ -160,6 +161,8 @@ export const runCommand: CliCommand = {
         ...(cpus !== undefined ? { cpus } : {}),
         ...(type !== undefined ? { type } : {}),
         libraries,
+        // each program is proven safe before it runs unless --no-verify (trusted code)
+        verify: !parsed.flags.has('--no-verify'),
         printk: (line: string) => (json ? printk.push(line) : io.err(`${line}${line.endsWith('\n') ? '' : '\n'}`)),
       };
       obj = loaded.kind === 'object' ? new BpfObjectFile(loaded.obj, options) : objectFromInstructions(loaded.insns, options);
