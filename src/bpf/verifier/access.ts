@@ -4,7 +4,7 @@ import { MAP_F_RDONLY_PROG, MAX_VAR_OFF } from './env.js';
 import { MSG } from './messages.js';
 import type { PtrReg, RegState } from './reg-state.js';
 import { UNKNOWN, fixedOffset, isPtr, ptrReg, regTypeName, scalarReg } from './reg-state.js';
-import { constScalar, constValue, formatScalar, isConst, scalarIn, scalarSext, scalarUnion, unsignedRange } from './scalar.js';
+import { constScalar, constValue, isConst, scalarIn, scalarSext, scalarUnion, unsignedRange } from './scalar.js';
 import type { StackProblem } from './stack-state.js';
 import { isStackProblem } from './stack-state.js';
 import type { VerifierState } from './state.js';
@@ -257,7 +257,7 @@ function packetAccess(env: VerifierEnv, a: Access, p: PtrReg): RegState | undefi
 
 function contextAccess(env: VerifierEnv, a: Access, p: PtrReg): RegState | undefined {
   if (a.kind === 'atomic') env.fail(MSG.atomicNotAllowed(a.regno, 'ctx'), a.pc);
-  if (!fixedOffset(p)) env.fail(MSG.ctxVarAccess(a.regno, formatScalar(p.v), p.off + a.off, a.size), a.pc);
+  if (!fixedOffset(p)) env.fail(MSG.ctxVarAccess(formatTnum(p.v.t), p.off + a.off, a.size), a.pc);
   // the access is rewritten by its instruction offset (convert_ctx_access): the pointer must be the context itself
   if (p.off !== 0) env.fail(MSG.ctxModified(a.regno, p.off), a.pc);
   const off = p.off + a.off;

@@ -29,6 +29,8 @@ export const MSG = {
   uninitStackRead: (r: number, off: number, byte: number, size: number) => `invalid read from stack R${r} off ${off}+${byte} size ${size}`,
   indirectStackRead: (r: number, off: number, byte: number, size: number) => `invalid indirect read from stack R${r} off ${off}+${byte} size ${size}`,
   varStackRead: (r: number, varOff: string, off: number, size: number) => `invalid variable-offset read from stack R${r} var_off=${varOff} off=${off} size=${size}`,
+  helperStackAccess: (r: number, off: number, size: number) => `invalid indirect access to stack R${r} off=${off} size=${size}`,
+  varHelperStackAccess: (r: number, varOff: string, off: number, size: number) => `invalid variable-offset indirect access to stack R${r} var_off=${varOff} off=${off} size=${size}`,
   varStackWrite: (r: number, varOff: string, off: number, size: number) => `invalid variable-offset write to stack R${r} var_off=${varOff} off=${off} size=${size}`,
   spillSize: () => 'invalid size of register spill',
   fillSize: () => 'invalid size of register fill',
@@ -41,7 +43,7 @@ export const MSG = {
   packetAccess: (off: number, size: number, r: number, id: number, regOff: number, range: number) =>
     `invalid access to packet, off=${off} size=${size}, R${r}(id=${id},off=${regOff},r=${range})`,
   ctxAccess: (off: number, size: number) => `invalid bpf_context access off=${off} size=${size}`,
-  ctxVarAccess: (r: number, varOff: string, off: number, size: number) => `variable ctx access var_off=${varOff} off=${off} size=${size} (R${r})`,
+  ctxVarAccess: (varOff: string, off: number, size: number) => `variable ctx access var_off=${varOff} off=${off} size=${size}`,
   ctxModified: (r: number, off: number) => `dereference of modified ctx ptr R${r} off=${off} disallowed`,
   minNegative: (r: number) => `R${r} min value is negative, either use unsigned index or do a if (index >=0) check.`,
   unbounded: (r: number) => `R${r} unbounded memory access, make sure to bounds check any such access`,

@@ -5,7 +5,8 @@ import type { HelperArg, HelperArgFlag, HelperProto } from '../../helper-protos.
 import { MSG } from '../messages.js';
 import type { PtrReg, RegState } from '../reg-state.js';
 import { isPtr, regTypeName } from '../reg-state.js';
-import { constValue, formatScalar, isConst } from '../scalar.js';
+import { constValue, isConst } from '../scalar.js';
+import { formatTnum } from '../tnum.js';
 import type { VerifierState } from '../state.js';
 
 /**
@@ -88,7 +89,11 @@ export function checkHelperArgs(env: VerifierEnv, state: VerifierState, pc: numb
         return;
       }
       case 'ARG_PTR_TO_MEM': {
-        const sizeReg = reg(arg.sizeArg ?? r + 1);
+        const sizeRegno = arg.sizeArg ?? r + 1;
+        const sizeReg = reg(sizeRegno);
+        // the size is checked first, as the kernel checks the memory with its size argument
+        const sizeKind = proto.args[sizeRegno - 1]?.kind;
+        if (sizeReg.type === 'scalar') sizeOf(env, sizeReg, sizeRegno, pc, sizeKind === 'ARG_CONST_SIZE');
         const sz = sizeReg.type === 'scalar' ? sizeReg.v : undefined;
         const min = sz ? Number(sz.umin < BigInt(MAX_VAR_OFF) ? sz.umin : BigInt(MAX_VAR_OFF)) : 0;
         const max = sz ? Number(sz.umax < BigInt(MAX_VAR_OFF) ? sz.umax : BigInt(MAX_VAR_OFF)) : 0;
@@ -136,8 +141,8 @@ function helperMemory(env: VerifierEnv, state: VerifierState, pc: number, r: num
     case 'stack': {
       const frame = state.frames[v.frame]!;
       if (lo < -STACK_FRAME_SIZE || hi + max > 0) {
-        if (fixed) env.fail(read ? MSG.invalidStackReadOff(r, lo, max) : MSG.invalidStackOff(r, lo, max), pc);
-        env.fail(MSG.varStackRead(r, formatScalar(v.v), v.off, max), pc);
+        if (fixed) env.fail(MSG.helperStackAccess(r, lo, max), pc);
+        env.fail(MSG.varHelperStackAccess(r, formatTnum(v.v.t), v.off, max), pc);
       }
       env.noteStack(env.cfg.funcOf[frame.funcStart] as number, -lo);
       if (read) {
