@@ -37,7 +37,9 @@ export interface Access {
   readonly aligned?: boolean;
 }
 
-const dataOfSize = (size: number): RegState => (size === 8 ? UNKNOWN : scalarReg(unsignedRange(0n, (1n << BigInt(8 * size)) - 1n)));
+const DATA: readonly RegState[] = [1, 2, 4].reduce<RegState[]>((a, n) => ((a[n] = scalarReg(unsignedRange(0n, (1n << BigInt(8 * n)) - 1n))), a), []);
+/** What a load of `size` bytes of data gives: any number that fits. */
+const dataOfSize = (size: number): RegState => (size === 8 ? UNKNOWN : (DATA[size] as RegState));
 
 /** Offsets an access can start at: fixed part plus the variable part's range. */
 function span(p: PtrReg, off: number): { lo: number; hi: number; fixed: boolean } {

@@ -116,7 +116,7 @@ export class StackState {
     if (reg && (i0 & (size - 1)) === 0 && reg.type !== 'not_init') {
       // a narrowing spill keeps the low bytes and no longer equals its source (no id)
       const mask = (1n << BigInt(8 * size)) - 1n;
-      const kept = reg.type === 'scalar' && size < 8 ? scalarReg(scalarTruncate(reg.v, size), 0, reg.fn && mapUnary(reg.fn, (v) => v & mask)) : reg;
+      const kept = reg.type === 'scalar' && size < 8 ? scalarReg(scalarTruncate(reg.v, size), 0, reg.fn && mapUnary(reg.fn, `trunc${size}`, (v) => v & mask)) : reg;
       this.put(i0, { reg: kept, size });
       this.mark(ByteType.SPILL, i0, i0 + size);
     } else {

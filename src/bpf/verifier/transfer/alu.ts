@@ -34,7 +34,11 @@ export function aluStep(ctx: StepContext, k: AluKind): void {
     if (d.type !== 'scalar') env.fail(MSG.ptrArith(dst), pc);
     const x = d as ScalarReg;
     const v = k.kind === 'neg' ? scalarNeg(x.v, k.width) : scalarEnd(x.v, k.bits, k.order);
-    const fn = x.fn && mapUnary(x.fn, k.kind === 'neg' ? (a) => evalAlu(k.width, BpfAluOp.SUB, 0n, k.width === 32 ? a & 0xffff_ffffn : a, 0) : (a) => byteOrder(a, k.bits, k.order));
+    const fn =
+      x.fn &&
+      (k.kind === 'neg'
+        ? mapUnary(x.fn, `neg${k.width}`, (a) => evalAlu(k.width, BpfAluOp.SUB, 0n, k.width === 32 ? a & 0xffff_ffffn : a, 0))
+        : mapUnary(x.fn, `${k.order}${k.bits}`, (a) => byteOrder(a, k.bits, k.order)));
     regs[dst] = withSet(v, fn);
     return;
   }
@@ -79,7 +83,7 @@ function move(env: VerifierEnv, state: VerifierState, srcRegno: number, src: Reg
   const v = scalarMov(s.v, k.width, k.movsx);
   const fn =
     s.fn && (k.movsx || k.width === 32)
-      ? mapUnary(s.fn, (a) => {
+      ? mapUnary(s.fn, `mov${k.width}sx${k.movsx}`, (a) => {
           const ext = k.movsx ? BigInt.asUintN(64, BigInt.asIntN(k.movsx, a)) : a;
           return k.width === 32 ? ext & 0xffff_ffffn : ext;
         })

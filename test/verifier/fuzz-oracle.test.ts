@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import { Rng } from '../../src/bpf/program-generator.js';
+import { asm } from './support.js';
+import { checkCase } from './fuzz-support.js';
+
+/** The fuzz's oracle can fail: unverified programs that break each of its checks are caught. */
+describe('verifier fuzz oracle', () => {
+  const unverified = (src: string, memSize = 8) => checkCase(asm(src), { memSize }, memSize, new Rng(1), false);
+
+  it('catches an out-of-bounds access, an address in R0 or in memory, a run past the budget', () => {
+    expect(unverified('r0 = *(u8 *)(r1 + 8); exit')).toMatchObject({ kind: 'unsound', why: expect.stringMatching(/out-of-bounds read/) });
+    expect(unverified('r0 = r1; exit')).toMatchObject({ kind: 'unsound', why: expect.stringMatching(/R0 depends on the memory's address/) });
+    expect(unverified('*(u64 *)(r1 + 0) = r1; r0 = 0; exit')).toMatchObject({ kind: 'unsound', why: expect.stringMatching(/final bytes depend on its address/) });
+    expect(unverified('r0 = r10; exit')).toMatchObject({ kind: 'unsound', why: expect.stringMatching(/stack or code address/) });
+    expect(unverified('r0 = 0; goto -1')).toMatchObject({ kind: 'unsound', why: expect.stringMatching(/budget/) });
+  });
+
+  it('passes a safe program, verified or not', () => {
+    expect(unverified('r0 = *(u8 *)(r1 + 7); exit')).toEqual({ kind: 'accepted', ran: true });
+    expect(checkCase(asm('r0 = *(u8 *)(r1 + 7); exit'), { memSize: 8 }, 8, new Rng(1))).toEqual({ kind: 'accepted', ran: true });
+    expect(checkCase(asm('r0 = *(u8 *)(r1 + 8); exit'), { memSize: 8 }, 8, new Rng(1))).toEqual({ kind: 'rejected' });
+  });
+});
