@@ -56,6 +56,12 @@ export interface OpenOptions {
   readonly libraries?: readonly NativeLibrary[];
   /** JIT code generation: LSE or LL/SC atomics, constant blinding */
   readonly jit?: Pick<JitOptions, 'atomics' | 'blind' | 'optimize'>;
+  /**
+   * prove each program safe before it first runs (default true; false for trusted code). The
+   * verifier checks the program as loaded, against its type, the object's maps and the Linux
+   * helper prototypes; .rodata must then stay as it was at load (the verifier reads it).
+   */
+  readonly verify?: boolean;
 }
 
 export class BpfObjectFile {

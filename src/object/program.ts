@@ -2,6 +2,7 @@ import {
   BpfLinkError,
   BpfPseudo,
   bindExterns,
+  externsCalled,
   Memory,
   hasStruct,
   interpret,
@@ -16,6 +17,8 @@ import {
   type ProgramType,
 } from '../bpf/index.js';
 import { DEFAULT_EXTERN_ARITY, JitProgram, type NativeTarget } from '../jit/index.js';
+import { objectMaps, verifyProgram, type VerifyResult } from '../bpf/verifier/index.js';
+import { HELPER_PROTOS } from '../bpf/helper-protos.js';
 import { ContextSnapshot, bufferAddress, contextBuilder, drainPrintk, interpreterHelpers, nativeHelpers, setPrandomSeed, setRunCpu, type BuiltContext, type ContextTarget, type RunInput } from '../runtime/index.js';
 import { ArrayMap, PerfEventArrayMap, ProgArrayMap, RingbufMap, type BpfMap, type TailCallTarget } from '../runtime/maps/index.js';
 import { MAX_CALL_FRAMES, STACK_SIZE } from '../bpf/index.js';
@@ -62,6 +65,7 @@ export class ObjectProgram {
   readonly #descriptor = Buffer.alloc(DESCRIPTOR_SIZE);
   #prepared: PreparedProgram | undefined;
   #jit: JitProgram | undefined;
+  #verified: VerifyResult | undefined;
 
   constructor(
     readonly object: BpfObjectFile,
@@ -99,6 +103,8 @@ export class ObjectProgram {
       }
     }
     const info = validateProgram(this.source.insns, { legacyPacketAccess: this.type.legacyPacketAccess, helpers: helperIds });
+    // Proven safe as loaded, before the fixups (the kernel verifies before convert_ctx_access too).
+    if (this.object.options.verify !== false) this.#verified = verifyProgram(this.source.insns, this.verifyOptions());
     const prepared = prepareProgram(this.source.insns, {
       type: this.type,
       info,
@@ -112,6 +118,25 @@ export class ObjectProgram {
     validateProgram(prepared.insns, { helpers: new Set([...helperIds, 12]) });
     this.#prepared = prepared;
     return prepared;
+  }
+
+  /** What the verifier proved (undefined before the first run, or when the object was opened with verify: false). */
+  get verified(): VerifyResult | undefined {
+    return this.#verified;
+  }
+
+  /** The object's maps and global data as the verifier sees them; read-only data with the contents it has now. */
+  private verifyOptions(): Parameters<typeof verifyProgram>[1] {
+    const { maps, data } = objectMaps(this.object.parsed);
+    const frozen = data.map((d, i) => {
+      const section = this.object.sectionOfMap(this.object.dataMap(i)!);
+      return d.frozen && section ? { ...d, frozen: { ...d.frozen, bytes: Uint8Array.from(section.bytes) } } : d;
+    });
+    // your own helpers of ids Linux has no prototype for are trusted code, like natives
+    const own = [...(this.object.options.helpers?.keys() ?? [])].filter((id) => !HELPER_PROTOS.has(id));
+    // extern functions (CALL src 2) are the embedder's native code, called with the JIT's arity
+    const natives = new Map([...externsCalled(this.source).keys()].map((id) => [id, { arity: DEFAULT_EXTERN_ARITY }]));
+    return { programType: this.type, ...(this.attach !== undefined ? { attach: this.attach } : {}), maps, data: frozen, trustedHelpers: new Set(own), natives };
   }
 
   /** LDDW src 1 (a map) and src 2 (global data + offset), as both engines resolve them */
@@ -157,6 +182,8 @@ export class ObjectProgram {
       natives: externs,
       tailCalls: this.object.tailCalls,
       resolvePseudo: (p, imm, next, pc) => this.resolvePseudo(p, imm, next, pc),
+      // the program as loaded was verified in prepared(); this is its trusted rewrite
+      verify: false,
     });
     const entry = this.#jit.tailCallEntry;
     if (entry !== undefined) this.#descriptor.writeBigUInt64LE(entry, 0);
@@ -181,6 +208,11 @@ export class ObjectProgram {
     const engine = options.engine ?? 'jit';
     const prepared = this.prepared();
     const run = newRun(this.type, options);
+    // a plain program was proven safe for at least this much memory
+    const need = this.#verified?.memSize ?? 0;
+    if (this.type.name === 'plain' && run.built.r2 < BigInt(need)) {
+      throw new RangeError(`program '${this.name}' reads or writes ${need} bytes of its memory (as verified); dataIn has ${run.built.r2}`);
+    }
     const printk: string[] = [];
     const deliver = (): void => {
       const out = drainPrintk();

@@ -10,5 +10,5 @@ import { fuzzRange, runFuzz } from './fuzz-run.js';
 const { first, count, minAccepted } = fuzzRange(0, 25_000);
 
 describe('verifier fuzz: accepted programs pass every sandbox check; only typed errors', () => {
-  it(`${count} cases from seed ${first}`, () => runFuzz(first, count, minAccepted));
+  it(`${count} cases from seed ${first}`, () => runFuzz(first, count, minAccepted), 600_000);
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { programType } from '../../src/bpf/program-types/index.js';
 import { accepts, arrayMap, asm, hashMap, rejection, ringbufMap } from './support.js';
+import type { VerifyOptions } from '../../src/bpf/verifier/index.js';
 
 const XDP = { programType: programType('xdp') };
 
@@ -262,5 +263,22 @@ describe('verifier: facts and log', () => {
     accepts('r2 = map_value(0x0, 0x0) ll; r3 = *(u8 *)(r2 + 0); r1 += r3; r0 = *(u8 *)(r1 + 0); exit', { memSize: 4, data });
     expect(rejection('r2 = map_value(0x0, 0x0) ll; *(u8 *)(r2 + 0) = 1; r0 = 0; exit', { data }).reason).toBe('write into map forbidden, value_size=8 off=0 size=1');
     expect(asm('r2 = map_value(0x0, 0x0) ll').length).toBe(2);
+  });
+
+  it('bpf_trace_printk: with a frozen format, only the arguments it consumes are checked, and only %s may take a pointer', () => {
+    const fmt = (text: string): VerifyOptions['data'] => {
+      const bytes = new TextEncoder().encode(`${text}\0`);
+      return [{ ...arrayMap(bytes.length, '.rodata'), maxEntries: 1, flags: 1 << 7, frozen: { bytes } }];
+    };
+    const call = (n: number, args: string): string => `r1 = map_value(0x0, 0x0) ll; r2 = ${n}; ${args} call 6; exit`;
+    accepts(call(3, 'r3 = 42;'), { data: fmt('%d') }); // R4, R5 unset: not consumed
+    accepts(call(3, 'r3 = r10;'), { data: fmt('%s') }); // read through with a checked copy
+    accepts(call(8, 'r3 = 1; r4 = r10; r5 = 0;'), { data: fmt('%%%u%pks%c') });
+    expect(rejection(call(3, ''), { data: fmt('%d') }).reason).toBe('R3 !read_ok');
+    expect(rejection(call(5, 'r3 = 1;'), { data: fmt('%d %x') }).reason).toBe('R4 !read_ok');
+    expect(rejection(call(4, 'r3 = r10;'), { data: fmt('%lx') }).reason).toBe('R3 leaks addr into helper function');
+    expect(rejection(call(3, 'r3 = r10;'), { data: fmt('%p') }).reason).toBe('R3 leaks addr into helper function');
+    // probe_read's source address may be a pointer (a checked copy), its other arguments not
+    accepts('*(u64 *)(r10 - 8) = 0; r1 = r10; r1 += -8; r2 = 8; r3 = r10; r3 += -8; call 4; exit', { programType: programType('kprobe') });
   });
 });

@@ -73,6 +73,11 @@ export interface VerifyOptions {
   readonly attach?: string;
   /** helper prototypes by id (default: src/bpf/helper-protos.ts); a program type still limits which it may call */
   readonly helpers?: ReadonlyMap<number, HelperProto>;
+  /**
+   * helper ids without a prototype that are the embedder's own trusted code (user helpers):
+   * called like native functions, with nothing checked about their arguments; R0 is a number
+   */
+  readonly trustedHelpers?: ReadonlySet<number>;
   /** maps by LDDW src 1 imm (BPF_PSEUDO_MAP_FD / map index) */
   readonly maps?: readonly VerifierMap[];
   /** global data by LDDW src 2 imm, as one-entry array maps (BPF_PSEUDO_MAP_VALUE) */

@@ -57,7 +57,15 @@ export function aluStep(ctx: StepContext, k: AluKind): void {
     regs[dst] = withSet(v, fn);
     return;
   }
-  if (k.width === 32) env.fail(MSG.ptrArith32(dst), pc);
+  if (k.width === 32) {
+    // w = ptr - ptr (clang's `(int)(data_end - data)`) is the 64-bit difference truncated,
+    // as the kernel allows pointer subtraction at either width; any other 32-bit pointer
+    // arithmetic would drop the address's upper half
+    if (k.op !== BpfAluOp.SUB || !isPtr(d) || !isPtr(src)) env.fail(MSG.ptrArith32(dst), pc);
+    const diff = pointerDifference(env, dst, d as PtrReg, src as PtrReg, pc) as ScalarReg;
+    regs[dst] = scalarReg(scalarMov(diff.v, 32, 0));
+    return;
+  }
   regs[dst] = pointerAlu(env, k.op, dst, d, src, pc);
 }
 
@@ -153,8 +161,9 @@ function pointerDifference(env: VerifierEnv, dst: number, a: PtrReg, b: PtrReg, 
     const diff = scalarAlu(BpfAluOp.SUB, 64, a.v, b.v);
     return scalarReg(scalarAlu(BpfAluOp.ADD, 64, diff, constScalar(BigInt(a.off - b.off))));
   }
-  // lengths inside one packet: data_end - data, data - data_meta, two packet positions
+  // lengths inside one packet: data_end - data, data - data_end (clang's `60 - len`),
+  // data - data_meta, two packet positions
   const packet = (t: string): boolean => t === 'pkt' || t === 'pkt_meta' || t === 'pkt_end';
-  if (packet(a.type) && packet(b.type) && b.type !== 'pkt_end') return UNKNOWN;
+  if (packet(a.type) && packet(b.type)) return UNKNOWN;
   return env.fail(MSG.ptrOpPtr(dst, '-='), pc);
 }

