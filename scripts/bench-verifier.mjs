@@ -5,7 +5,9 @@
 // verifier processed and the states it kept, the time (median of --runs, default 5), the
 // throughput in processed instructions per second, and the peak memory: the maximum resident
 // set of a fresh process that verifies only that program, less that of one that verifies
-// nothing. Needs dist/ (npm run compile) and clang-22 for the C programs.
+// nothing. The programs: every C fixture entry, every program of the real-program fixtures
+// (test/fixtures/programs, through openObject as it verifies them), the JIT fuzz generator's,
+// a long bounded loop and a long straight line. Needs dist/ (npm run compile) and clang-22.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,6 +21,7 @@ if (!existsSync(join(root, 'dist', 'bpf', 'verifier', 'index.js'))) {
   process.exit(1);
 }
 const { verifyProgram, objectMaps } = await import(dist('bpf/verifier/index.js'));
+const { openObject } = await import(dist('object/index.js'));
 const { loadBpfObject, assembleLlvm, generateProgram, FUZZ_MEM_SIZE } = {
   ...(await import(dist('bpf/index.js'))),
   ...(await import(dist('bpf/program-generator.js'))),
@@ -46,6 +49,17 @@ function programs() {
       const obj = loadBpfObject(new Uint8Array(readFileSync(o)), { entries: entries.split(/\s+/) });
       for (const p of obj.programs.filter((q) => entries.split(/\s+/).includes(q.name))) out.push({ name: `${file}:${p.name}`, insns: p.insns, options: { memSize: 64, ...objectMaps(obj) } });
     }
+    // every program of the real-program fixtures (maps, helpers, contexts), with its own
+    // program type, the object's maps and frozen .rodata, as openObject verifies it
+    const pf = join(root, 'test', 'fixtures', 'programs');
+    const arch = existsSync('/usr/include/x86_64-linux-gnu/asm/types.h') ? '/usr/include/x86_64-linux-gnu' : '/usr/include/aarch64-linux-gnu';
+    for (const file of readdirSync(pf).filter((f) => f.endsWith('.c'))) {
+      const o = join(work, `${file}.o`);
+      execFileSync('clang-22', ['-target', 'bpf', '-O2', '-g', '-I', arch, '-c', join(pf, file), '-o', o]);
+      const obj = openObject(new Uint8Array(readFileSync(o)), { name: file });
+      obj.load();
+      for (const [name, p] of obj.programs) out.push({ name: `${file}:${name}`, insns: p.source.insns, verify: () => p.verify() });
+    }
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
@@ -69,7 +83,7 @@ const all = programs();
 // child mode: verify one program (or none) and report the peak resident set
 if (args[0] === '--measure') {
   const p = all.find((q) => q.name === args[1]);
-  if (p) verifyProgram(p.insns, p.options);
+  if (p) p.verify ? p.verify() : verifyProgram(p.insns, p.options);
   process.stdout.write(`${process.resourceUsage().maxRSS}\n`);
   process.exit(0);
 }
@@ -81,7 +95,7 @@ for (const p of all) {
   const times = [];
   for (let i = 0; i < runs; i++) {
     const t0 = performance.now();
-    r = verifyProgram(p.insns, p.options);
+    r = p.verify ? p.verify() : verifyProgram(p.insns, p.options);
     times.push(performance.now() - t0);
   }
   times.sort((a, b) => a - b);

@@ -125,6 +125,17 @@ export class ObjectProgram {
     return this.#verified;
   }
 
+  /**
+   * Prove the program safe now, against the object as it is (also when it was opened with
+   * verify: false): what the verifier found, or a BpfVerifierError naming the pc.
+   */
+  verify(): VerifyResult {
+    const first = this.#prepared === undefined;
+    this.prepared();
+    if (first && this.#verified) return this.#verified;
+    return (this.#verified = verifyProgram(this.source.insns, this.verifyOptions()));
+  }
+
   /** The object's maps and global data as the verifier sees them; read-only data with the contents it has now. */
   private verifyOptions(): Parameters<typeof verifyProgram>[1] {
     const { maps, data } = objectMaps(this.object.parsed);
