@@ -31,3 +31,8 @@ export function fuzzRange(defaultFirst: number, defaultCount: number): { first: 
   const first = Number(process.env.A64JIT_VERIFIER_FUZZ_SEED ?? defaultFirst);
   return { first, count, minAccepted: Math.floor(count * 0.3) };
 }
+
+/** A case takes about 1 ms; allow 20 ms each on a loaded machine (25,000: about 8 minutes). */
+export function fuzzTimeout(count: number): number {
+  return Math.max(60_000, count * 20);
+}
