@@ -103,8 +103,6 @@ export class ObjectProgram {
       }
     }
     const info = validateProgram(this.source.insns, { legacyPacketAccess: this.type.legacyPacketAccess, helpers: helperIds });
-    // Proven safe as loaded, before the fixups (the kernel verifies before convert_ctx_access too).
-    if (this.object.options.verify !== false) this.#verified = verifyProgram(this.source.insns, this.verifyOptions());
     const prepared = prepareProgram(this.source.insns, {
       type: this.type,
       info,
@@ -116,6 +114,9 @@ export class ObjectProgram {
     });
     // What both engines run is validated once (the interpreter then runs it unchecked again).
     validateProgram(prepared.insns, { helpers: new Set([...helperIds, 12]) });
+    // Proven safe as loaded (the kernel verifies before convert_ctx_access too); after the
+    // fixups only so that their context errors, which name the field, come first.
+    if (this.object.options.verify !== false) this.#verified = verifyProgram(this.source.insns, this.verifyOptions());
     this.#prepared = prepared;
     return prepared;
   }
@@ -222,6 +223,8 @@ export class ObjectProgram {
     // a plain program was proven safe for at least this much memory
     const need = this.#verified?.memSize ?? 0;
     if (this.type.name === 'plain' && run.built.r2 < BigInt(need)) {
+      // the kernel-worded rejection for the memory given (pc, access, mem_size)
+      verifyProgram(this.source.insns, { ...this.verifyOptions(), memSize: Number(run.built.r2) });
       throw new RangeError(`program '${this.name}' reads or writes ${need} bytes of its memory (as verified); dataIn has ${run.built.r2}`);
     }
     const printk: string[] = [];

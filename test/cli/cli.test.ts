@@ -232,7 +232,7 @@ const emulated = process.arch !== 'arm64' && provisionedArm64Node() !== undefine
 describe.skipIf(!emulated)('re-run under the emulator on a non-arm64 host', () => {
   const hostNode = { command: process.execPath, args: [], env: {} };
 
-  it('run without --interp: right R0 on stdout, one notice line on stderr, exit code passed back', () => {
+  it('run without --interp: right R0 on stdout, one notice line on stderr, exit code passed back', { timeout: 180_000 }, () => {
     const ok = spawnCli(['run', UBPF], { node: hostNode });
     expect(ok.stdout).toBe('42 (0x2a)\n');
     expect(ok.stderr).toMatch(new RegExp(`^a64jit: ${process.arch} host, running under qemu-aarch64 \\(arm64 Node \\d+\\.\\d+\\.\\d+\\)\\n$`));

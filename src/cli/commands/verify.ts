@@ -1,12 +1,12 @@
 import { basename } from 'node:path';
 import { HELPER_PROTOS } from '../../bpf/helper-protos.js';
-import { parseProgramType, programType, programTypeSpellings, PROGRAM_TYPE_NAMES } from '../../bpf/program-types/index.js';
+import { parseProgramType, programType, programTypeSpellings, sectionProgramType, PROGRAM_TYPE_NAMES } from '../../bpf/program-types/index.js';
 import { BpfVerifierError, objectMaps, verifyProgram, type VerifyOptions } from '../../bpf/verifier/index.js';
 import type { BpfInsn } from '../../bpf/instruction.js';
 import { parseArgs, single, type ArgSpec, type ParsedArgs } from '../args.js';
 import type { CliCommand, CliIo } from '../command.js';
 import { CliUsageError } from '../command.js';
-import { engineError, runHelpers } from '../engine.js';
+import { engineError } from '../engine.js';
 import { ASM_SYNTAX_NAMES, PROGRAM_FORMATS, displayName, parseProgram, readInput, type AsmSyntax, type ProgramFormat } from '../inputs.js';
 
 const usage = `usage: a64jit verify [options] <prog.o | prog.s | prog.bin | test.data | ->
@@ -17,9 +17,10 @@ worded like the Linux verifier) and prints one line per program:
   rejected NAME: pc P: message (the failing instruction)
 then 'N accepted, M rejected'. Exit code 0 only if every program is accepted.
 
-Without --type a program is a plain buffer, as 'a64jit run' runs it: R1 points to its memory,
-R2 holds the length. The verifier then works out the least memory size the program needs,
-or checks the accesses against --mem-size.
+Without --type an object's program has the type its section names (xdp, tc, kprobe/...), as
+'a64jit run' reads it; other programs are plain buffers: R1 points to the memory, R2 holds its
+length, and the verifier works out the least memory size the program needs, or checks the
+accesses against --mem-size. Helper calls are checked against the Linux helpers' prototypes.
 
 Options:
   --type TYPE          the program type (${PROGRAM_TYPE_NAMES.join(', ')}; also ${programTypeSpellings().join(', ')}
@@ -75,8 +76,8 @@ export const verifyCommand: CliCommand = {
     const type = named && programType(named.type);
     const memSize = single(parsed, '--mem-size');
     const base: VerifyOptions = {
-      // plain programs may call what `run` gives them; typed ones the Linux helpers
-      helpers: type && type.name !== 'plain' ? HELPER_PROTOS : runHelpers().protos,
+      // the Linux helpers, which `run` binds
+      helpers: HELPER_PROTOS,
       ...(type ? { programType: type } : {}),
       ...(named?.attach !== undefined ? { attach: named.attach } : {}),
       ...(memSize !== undefined ? { memSize: Number(memSize) } : {}),
@@ -92,7 +93,7 @@ export const verifyCommand: CliCommand = {
         throw engineError(new Error(`no program '${wanted}' (programs: ${names || 'none'})`), file);
       }
       const maps = objectMaps(loaded.obj);
-      for (const p of programs) targets.push({ name: p.name, insns: p.insns, options: { ...base, ...maps } });
+      for (const p of programs) targets.push({ name: p.name, insns: p.insns, options: { ...base, ...sectionType(p.section, type), ...maps } });
     }
     let accepted = 0;
     let rejected = 0;
@@ -112,3 +113,11 @@ export const verifyCommand: CliCommand = {
     return rejected === 0 ? 0 : 1;
   },
 };
+
+/** Without --type, an object's program has the type its section names (as `run` and libbpf read it). */
+function sectionType(section: string, given: VerifyOptions['programType']): Pick<VerifyOptions, 'programType' | 'attach'> {
+  if (given) return {};
+  const m = sectionProgramType(section);
+  if (m.kind !== 'type') return {};
+  return { programType: programType(m.type), ...(m.attach !== undefined ? { attach: m.attach } : {}) };
+}
