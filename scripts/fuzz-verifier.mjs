@@ -3,7 +3,7 @@
 // (shaped and mutated programs, and the JIT fuzz generator's), each verified; every accepted
 // program runs in the interpreter, which must not find an out-of-bounds access, a run past the
 // budget or an address in its results; the verifier may only throw BpfVerifierError. CI runs
-// 50,000 of them (test/verifier/fuzz-1 and -2). Options: --cases N (default 1000000),
+// 22,000 of them (test/verifier/fuzz-1 and -2). Options: --cases N (default 1000000),
 // --seed N (first seed, default 100000, past CI's), --workers N (default 2).
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';

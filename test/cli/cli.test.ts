@@ -242,7 +242,7 @@ describe.skipIf(!emulated)('re-run under the emulator on a non-arm64 host', () =
     expect(bad.stderr.split('\n').filter(Boolean)).toEqual([expect.stringMatching(/^a64jit: \w+ host, running under qemu-aarch64/), expect.stringMatching(/reject\.s: pc 0: jump out of range/)]);
   });
 
-  it('conformance-plugin passes stdin through and keeps stderr quiet', () => {
+  it('conformance-plugin passes stdin through and keeps stderr quiet', { timeout: 180_000 }, () => {
     const r = spawnCli(['conformance-plugin', '01 02'], { node: hostNode, input: 'b7 00 00 00 2a 00 00 00 95 00 00 00 00 00 00 00\n' });
     expect(r).toEqual({ status: 0, signal: null, stdout: '2a\n', stderr: '' });
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { alu, byteOrder } from '../../src/bpf/interpreter.js';
+import { alu, byteOrder, condition } from '../../src/bpf/interpreter.js';
 import { BpfAluOp, BpfJmpOp } from '../../src/bpf/opcodes.js';
 import { Rng } from '../../src/bpf/program-generator.js';
 import { BOUNDS_UNKNOWN, deduceBounds, wrapInterval } from '../../src/bpf/verifier/bounds.js';
@@ -63,34 +63,6 @@ describe('scalar: reduced product of tnum and ranges', () => {
   });
 });
 
-function condition(op: number, a: bigint, b: bigint, width: 32 | 64): boolean {
-  const sa = BigInt.asIntN(width, a);
-  const sb = BigInt.asIntN(width, b);
-  switch (op) {
-    case BpfJmpOp.JEQ:
-      return a === b;
-    case BpfJmpOp.JNE:
-      return a !== b;
-    case BpfJmpOp.JGT:
-      return a > b;
-    case BpfJmpOp.JGE:
-      return a >= b;
-    case BpfJmpOp.JLT:
-      return a < b;
-    case BpfJmpOp.JLE:
-      return a <= b;
-    case BpfJmpOp.JSET:
-      return (a & b) !== 0n;
-    case BpfJmpOp.JSGT:
-      return sa > sb;
-    case BpfJmpOp.JSGE:
-      return sa >= sb;
-    case BpfJmpOp.JSLT:
-      return sa < sb;
-    default:
-      return sa <= sb;
-  }
-}
 
 describe('scalar transfer functions are sound (interpreter arithmetic as the oracle)', () => {
   const ops: [string, number, boolean][] = [

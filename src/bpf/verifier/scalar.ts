@@ -1,5 +1,5 @@
 import type { Bounds } from './bounds.js';
-import { BOUNDS_UNKNOWN, S32_MAX, S64_MAX, S64_MIN, U32_MAX, U64_MAX, boundsEmpty, boundsEqual, boundsIn, boundsUnion, deduceBounds, max, min } from './bounds.js';
+import { BOUNDS_UNKNOWN, S32_MAX, S64_MAX, S64_MIN, U32_MAX, U64_MAX, boundsEmpty, boundsEqual, boundsIn, boundsIntersect, boundsUnion, deduceBounds } from './bounds.js';
 import type { Tnum } from './tnum.js';
 import {
   TNUM_UNKNOWN,
@@ -48,17 +48,6 @@ function boundsOfTnum(t: Tnum): Bounds {
   };
 }
 
-const intersectBounds = (a: Bounds, b: Bounds): Bounds => ({
-  umin: max(a.umin, b.umin),
-  umax: min(a.umax, b.umax),
-  smin: max(a.smin, b.smin),
-  smax: min(a.smax, b.smax),
-  u32min: max(a.u32min, b.u32min),
-  u32max: min(a.u32max, b.u32max),
-  s32min: max(a.s32min, b.s32min),
-  s32max: min(a.s32max, b.s32max),
-});
-
 /** A consistent scalar from bits and bounds, or undefined when no 64-bit value satisfies both. */
 export function makeScalar(t: Tnum, b: Bounds): Scalar | undefined {
   if (tnumIsConst(t)) {
@@ -68,7 +57,7 @@ export function makeScalar(t: Tnum, b: Bounds): Scalar | undefined {
   let tn = t;
   let bounds = b;
   for (let round = 0; round < 3; round++) {
-    bounds = deduceBounds(intersectBounds(bounds, boundsOfTnum(tn)));
+    bounds = deduceBounds(boundsIntersect(bounds, boundsOfTnum(tn)));
     if (boundsEmpty(bounds)) return undefined;
     const r64 = tnumRange(bounds.umin, bounds.umax);
     if (tnumDisjoint(tn, r64)) return undefined;
@@ -80,7 +69,7 @@ export function makeScalar(t: Tnum, b: Bounds): Scalar | undefined {
     if (tnumEquals(next, tn)) break;
     tn = next;
   }
-  const final = deduceBounds(intersectBounds(bounds, boundsOfTnum(tn)));
+  const final = deduceBounds(boundsIntersect(bounds, boundsOfTnum(tn)));
   if (boundsEmpty(final)) return undefined;
   return { t: tn, ...final };
 }
