@@ -16,7 +16,8 @@ if (disassemble(insns)[1].text !== 'r0 += 0x28') throw new Error(`BPF disassembl
 // the pure compiler and its listing
 const compiled = compileProgram(insns, { contextAddress: 0n, helperIds: new Set([5]), atomics: 'lse' });
 const text = formatListing(listing(insns, compiled, 0n));
-if (!/ldrb\s+w\d+, \[x0, #0x2\]/.test(text) || !text.includes('call bpf_ktime_get_ns#5')) throw new Error(`listing:\n${text}`);
+// the optimizer keeps the load (it may fault) but drops its dead result: wzr
+if (!/ldrb\s+w(\d+|zr), \[x0, #0x2\]/.test(text) || !text.includes('call bpf_ktime_get_ns#5')) throw new Error(`listing:\n${text}`);
 
 // the assembler and disassembler
 const a = new Assembler();
@@ -29,7 +30,7 @@ if (round !== 'add\tx0, x0, x1; ret') throw new Error(`arm64 round trip: ${round
 const prog = JitProgram.compile(assembleUbpf('mov %r0, 42\nexit'));
 const loaded = prog.formatListing();
 prog.free();
-if (!loaded.includes('mov\tx8, #0x2a') && !/x8, #0x2a/.test(loaded)) throw new Error(`JitProgram listing:\n${loaded}`);
+if (!/mov\s+x\d+, #0x2a/.test(loaded)) throw new Error(`JitProgram listing:\n${loaded}`);
 if (typeof jit.JitProgram.compile !== 'function') throw new Error('the a64jit namespaces');
 
 console.log(`host library ok: ${process.arch} Node ${process.version}, page size ${hostInfo().pageSize}, interpreter 42, ${compiled.code.length} bytes of AArch64 listed`);
