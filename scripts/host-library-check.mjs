@@ -5,7 +5,7 @@
 import { assembleUbpf, disassemble, interpret } from 'a64jit/bpf';
 import { JitProgram, compileProgram, formatListing, listing } from 'a64jit/jit';
 import { Assembler, X0, X1, addReg, disassembleBytes, ret } from 'a64jit/arm64';
-import { hostInfo } from 'a64jit/runtime';
+import { WrongHostError, hostInfo, setupCommandLine } from 'a64jit/runtime';
 import { jit } from 'a64jit';
 
 const insns = assembleUbpf('ldxb %r0, [%r1+2]\nadd %r0, 40\ncall 5\nexit');
@@ -29,8 +29,23 @@ if (round !== 'add\tx0, x0, x1; ret') throw new Error(`arm64 round trip: ${round
 // loading code into executable memory works wherever the addon loads (calling it is arm64's)
 const prog = JitProgram.compile(assembleUbpf('mov %r0, 42\nexit'));
 const loaded = prog.formatListing();
+// ... and calling it on a CPU that is not arm64 refuses with WrongHostError, which says how to
+// run under emulation (the set-up command as spelled here, then `npx a64jit node app.mjs`)
+if (process.arch !== 'arm64') {
+  let refused;
+  try {
+    prog.run(new Uint8Array(8));
+  } catch (e) {
+    refused = e;
+  }
+  const setup = setupCommandLine();
+  if (!(refused instanceof WrongHostError)) throw new Error(`calling JIT code on ${process.arch} gave ${refused ? String(refused) : 'no error'}, not a WrongHostError`);
+  if (!refused.message.includes('npx a64jit node app.mjs') || !refused.message.includes(setup) || !refused.message.includes(process.arch)) {
+    throw new Error(`WrongHostError does not name the host arch, \`${setup}\` and \`npx a64jit node app.mjs\`: ${refused.message}`);
+  }
+}
 prog.free();
 if (!/mov\s+x\d+, #0x2a/.test(loaded)) throw new Error(`JitProgram listing:\n${loaded}`);
 if (typeof jit.JitProgram.compile !== 'function') throw new Error('the a64jit namespaces');
 
-console.log(`host library ok: ${process.arch} Node ${process.version}, page size ${hostInfo().pageSize}, interpreter 42, ${compiled.code.length} bytes of AArch64 listed`);
+console.log(`host library ok: ${process.arch} Node ${process.version}, page size ${hostInfo().pageSize}, interpreter 42, ${compiled.code.length} bytes of AArch64 listed${process.arch === 'arm64' ? '' : ', calls refused with WrongHostError'}`);

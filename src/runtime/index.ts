@@ -2,6 +2,7 @@ export { CodeRegion, type CodeRegionState } from './code-region.js';
 export { NativeFunction, loadFunction, koffi, prototype, type NativeArg, type NativeResult } from './native-function.js';
 export { addonPath, bufferAddress, hostInfo, isCheckout, openPerfCounters, packageRoot, type HostInfo, type NativePerfCounters } from './addon.js';
 export { AddonLoadError, CodeMemoryError, NativeCallError } from './errors.js';
+export { WrongHostError, requireArm64Host } from './wrong-host.js';
 export {
   CACHE_ENV,
   INSN_COUNT_DIR_ENV,

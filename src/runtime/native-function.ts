@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import type * as Koffi from 'koffi';
 import { CodeRegion } from './code-region.js';
 import { NativeCallError } from './errors.js';
+import { requireArm64Host } from './wrong-host.js';
 
 type KoffiModule = typeof Koffi;
 type KoffiType = ReturnType<KoffiModule['proto']>;
@@ -132,8 +133,10 @@ export class NativeFunction {
     if (args.length !== this.#arity) {
       throw new NativeCallError(`${this.signature} takes ${this.#arity} arguments, got ${args.length}`);
     }
-    if (this.#owner && this.#owner.state !== 'sealed') {
-      throw new NativeCallError(`cannot call code in a ${this.#owner.state} region`);
+    if (this.#owner) {
+      if (this.#owner.state !== 'sealed') throw new NativeCallError(`cannot call code in a ${this.#owner.state} region`);
+      // a64jit's own code regions hold AArch64 code: never jump into it on another CPU
+      if (process.arch !== 'arm64') requireArm64Host();
     }
     const result = this.#fn(...args);
     return this.#bigResult && typeof result === 'number' ? BigInt(result) : result;
