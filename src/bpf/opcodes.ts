@@ -71,6 +71,35 @@ export const BpfJmpOp = {
 } as const;
 export type BpfJmpOp = (typeof BpfJmpOp)[keyof typeof BpfJmpOp];
 
+/** The condition that holds when `if a OP b` is not taken (JSET has none among BPF's ops). */
+export const NEGATED_JMP: Readonly<Record<number, number>> = {
+  [BpfJmpOp.JEQ]: BpfJmpOp.JNE,
+  [BpfJmpOp.JNE]: BpfJmpOp.JEQ,
+  [BpfJmpOp.JGT]: BpfJmpOp.JLE,
+  [BpfJmpOp.JLE]: BpfJmpOp.JGT,
+  [BpfJmpOp.JGE]: BpfJmpOp.JLT,
+  [BpfJmpOp.JLT]: BpfJmpOp.JGE,
+  [BpfJmpOp.JSGT]: BpfJmpOp.JSLE,
+  [BpfJmpOp.JSLE]: BpfJmpOp.JSGT,
+  [BpfJmpOp.JSGE]: BpfJmpOp.JSLT,
+  [BpfJmpOp.JSLT]: BpfJmpOp.JSGE,
+};
+
+/** `a OP b` is `b SWAPPED(OP) a`. */
+export const SWAPPED_JMP: Readonly<Record<number, number>> = {
+  [BpfJmpOp.JEQ]: BpfJmpOp.JEQ,
+  [BpfJmpOp.JNE]: BpfJmpOp.JNE,
+  [BpfJmpOp.JGT]: BpfJmpOp.JLT,
+  [BpfJmpOp.JLT]: BpfJmpOp.JGT,
+  [BpfJmpOp.JGE]: BpfJmpOp.JLE,
+  [BpfJmpOp.JLE]: BpfJmpOp.JGE,
+  [BpfJmpOp.JSGT]: BpfJmpOp.JSLT,
+  [BpfJmpOp.JSLT]: BpfJmpOp.JSGT,
+  [BpfJmpOp.JSGE]: BpfJmpOp.JSLE,
+  [BpfJmpOp.JSLE]: BpfJmpOp.JSGE,
+  [BpfJmpOp.JSET]: BpfJmpOp.JSET,
+};
+
 /** Atomic operations, carried in imm of STX|ATOMIC (RFC 9669 section 5.3). */
 export const BpfAtomicOp = {
   ADD: 0x00,

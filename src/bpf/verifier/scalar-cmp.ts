@@ -1,4 +1,4 @@
-import { BpfJmpOp } from '../opcodes.js';
+import { BpfJmpOp, NEGATED_JMP } from '../opcodes.js';
 import type { Bounds } from './bounds.js';
 import { max, min } from './bounds.js';
 import type { Scalar } from './scalar.js';
@@ -12,35 +12,6 @@ import { tnumDisjoint, tnumIntersect, tnumSubreg, tnumWithSubreg } from './tnum.
  * satisfy the condition: that side of the jump cannot be taken, which is also how the driver
  * decides a branch statically (is_branch_taken).
  */
-
-/** The condition that holds on the fall-through side of `op`. */
-export const NEGATED_JMP: Readonly<Record<number, number>> = {
-  [BpfJmpOp.JEQ]: BpfJmpOp.JNE,
-  [BpfJmpOp.JNE]: BpfJmpOp.JEQ,
-  [BpfJmpOp.JGT]: BpfJmpOp.JLE,
-  [BpfJmpOp.JLE]: BpfJmpOp.JGT,
-  [BpfJmpOp.JGE]: BpfJmpOp.JLT,
-  [BpfJmpOp.JLT]: BpfJmpOp.JGE,
-  [BpfJmpOp.JSGT]: BpfJmpOp.JSLE,
-  [BpfJmpOp.JSLE]: BpfJmpOp.JSGT,
-  [BpfJmpOp.JSGE]: BpfJmpOp.JSLT,
-  [BpfJmpOp.JSLT]: BpfJmpOp.JSGE,
-};
-
-/** `a OP b` is `b SWAPPED(OP) a`. */
-export const SWAPPED_JMP: Readonly<Record<number, number>> = {
-  [BpfJmpOp.JEQ]: BpfJmpOp.JEQ,
-  [BpfJmpOp.JNE]: BpfJmpOp.JNE,
-  [BpfJmpOp.JGT]: BpfJmpOp.JLT,
-  [BpfJmpOp.JLT]: BpfJmpOp.JGT,
-  [BpfJmpOp.JGE]: BpfJmpOp.JLE,
-  [BpfJmpOp.JLE]: BpfJmpOp.JGE,
-  [BpfJmpOp.JSGT]: BpfJmpOp.JSLT,
-  [BpfJmpOp.JSLT]: BpfJmpOp.JSGT,
-  [BpfJmpOp.JSGE]: BpfJmpOp.JSLE,
-  [BpfJmpOp.JSLE]: BpfJmpOp.JSGE,
-  [BpfJmpOp.JSET]: BpfJmpOp.JSET,
-};
 
 /** A pseudo operation for the fall-through side of JSET: `(a & b) == 0`. */
 export const JMP_NOT_SET = 0x1000;

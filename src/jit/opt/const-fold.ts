@@ -1,4 +1,4 @@
-import { BpfAluOp, BpfJmpOp, byteOrder, evalAlu, evalCondition } from '../../bpf/index.js';
+import { BpfAluOp, BpfJmpOp, SWAPPED_JMP, byteOrder, evalAlu, evalCondition } from '../../bpf/index.js';
 import { removeEdge, simplifyCfg } from './cfg.js';
 import { FLAG_OPAQUE, Op, isConst, mask, replace, resolve, resolveFixedOperands, type Func, type Inst } from './ir.js';
 import type { PassContext } from './passes.js';
@@ -236,27 +236,13 @@ function constantPhi(fn: Func, p: Inst): boolean {
   return true;
 }
 
-/** The condition with its operands swapped: a < b is b > a. */
-const MIRROR: Readonly<Record<number, number>> = {
-  [BpfJmpOp.JEQ]: BpfJmpOp.JEQ,
-  [BpfJmpOp.JNE]: BpfJmpOp.JNE,
-  [BpfJmpOp.JSET]: BpfJmpOp.JSET,
-  [BpfJmpOp.JGT]: BpfJmpOp.JLT,
-  [BpfJmpOp.JLT]: BpfJmpOp.JGT,
-  [BpfJmpOp.JGE]: BpfJmpOp.JLE,
-  [BpfJmpOp.JLE]: BpfJmpOp.JGE,
-  [BpfJmpOp.JSGT]: BpfJmpOp.JSLT,
-  [BpfJmpOp.JSLT]: BpfJmpOp.JSGT,
-  [BpfJmpOp.JSGE]: BpfJmpOp.JSLE,
-  [BpfJmpOp.JSLE]: BpfJmpOp.JSGE,
-};
 
 /** if c1 <op> c2: always or never; a jump on the same value twice too. */
 function foldBranch(x: Inst): boolean {
-  if (x.b !== null && known(x.a) && !known(x.b) && MIRROR[x.imm2] !== undefined) {
+  if (x.b !== null && known(x.a) && !known(x.b) && SWAPPED_JMP[x.imm2] !== undefined) {
     // the constant goes right, where the immediate form can take it
     [x.a, x.b] = [x.b, x.a];
-    x.imm2 = MIRROR[x.imm2]!;
+    x.imm2 = SWAPPED_JMP[x.imm2]!;
   }
   const a = x.a!;
   const w = x.w;
