@@ -89,8 +89,8 @@ describe('BPF-to-BPF calls with stack arguments', () => {
 describe('the listing shows the AAPCS64 layout', () => {
   const source = [...callerArgs(9), 'call local f', 'exit', ...digitsCallee('f', 9)].join('\n');
 
-  it('outgoing argument 9 is stored at [sp]; incoming argument 9 is loaded from [x29, #16]', () => {
-    const jit = JitProgram.compile(assembleUbpf(source));
+  it('outgoing argument 9 is stored at [sp]; incoming argument 9 is loaded from [x29, #16] (1:1 code, under each BPF slot)', () => {
+    const jit = JitProgram.compile(assembleUbpf(source), { optimize: false });
     try {
       const lines = jit.listing();
       const codeUnder = (bpfText: RegExp): string[] => {
@@ -108,6 +108,30 @@ describe('the listing shows the AAPCS64 layout', () => {
       expect(codeUnder(/= \*\(u64 \*\)\(r11 \+ 0x8\)|= \*\(u64 \*\)\(r11 \+ 8\)/)).toEqual([expect.stringMatching(/^mov x\d+, x5$/)]);
       // the caller reserves the outgoing area: round_up((4 - 3) * 8, 16) = 16 bytes below its BPF stack
       expect(lines.filter((l) => l.kind === 'a64').map((l) => l.text.replace(/\s+/g, ' '))).toContainEqual('sub sp, sp, #0x10');
+    } finally {
+      jit.free();
+    }
+  });
+});
+
+describe('the optimized listing keeps the AAPCS64 layout', () => {
+  const source = [...callerArgs(9), 'call local f', 'exit', ...digitsCallee('f', 9)].join('\n');
+
+  it('argument 9 is stored at [sp] at the call and loaded from [x29, #16]; args 6-8 in x5-x7', () => {
+    const jit = JitProgram.compile(assembleUbpf(source));
+    try {
+      expect(jit.compiled.unoptimized).toBeUndefined();
+      const lines = jit.listing();
+      const code = lines.filter((l) => l.kind === 'a64').map((l) => l.text.replace(/\s+/g, ' ').replace(/ \/\/.*$/, ''));
+      // the optimizer stores the stack argument right before the call, so it is listed under the call
+      const call = lines.findIndex((l) => l.kind === 'bpf' && /call /.test(l.text));
+      const atCall: string[] = [];
+      for (let i = call + 1; i < lines.length && lines[i]!.kind === 'a64'; i++) atCall.push(lines[i]!.text.replace(/\s+/g, ' '));
+      expect(atCall).toContainEqual(expect.stringMatching(/^str x\d+, \[sp\]$/));
+      expect(code).toContainEqual(expect.stringMatching(/^ldr x\d+, \[x29, #0x10\]$/));
+      expect(code).toContain('sub sp, sp, #0x10');
+      for (const [reg, value] of [['x5', 6], ['x6', 7], ['x7', 8]] as const) expect(code).toContain(`mov ${reg}, #0x${value.toString(16)}`);
+      expect(jit.run(null)).toBe(0x123456789n);
     } finally {
       jit.free();
     }
