@@ -106,7 +106,8 @@ function runJit(insns: readonly BpfInsn[], program: GeneratedProgram, resolvePse
     const mis = Number(bufferAddress(backing) % 16n);
     jitBuffer = backing.subarray((16 - mis) % 16, (16 - mis) % 16 + FUZZ_MEM_SIZE);
   }
-  const jit = JitProgram.compile(insns, { nativeHelpers: nativeHelpers(programType('plain')), resolvePseudo });
+  // random programs are not meant to verify (the verifier has its own fuzzing): the engines are compared
+  const jit = JitProgram.compile(insns, { nativeHelpers: nativeHelpers(programType('plain')), resolvePseudo, verify: false });
   try {
     jitBuffer.set(program.mem);
     const value = jit.run(jitBuffer);
