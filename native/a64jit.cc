@@ -1,5 +1,5 @@
 // a64jit native addon: executable memory and host facts (this file); hardware counters for
-// benchmarks in perf.cc.
+// benchmarks in perf.cc; fault containment in fault.cc.
 //
 // A CodeRegion is a page-rounded private mapping that is never writable and executable at the
 // same moment. Linux: mmap RW -> write -> mprotect RX -> __builtin___clear_cache. macOS arm64:
@@ -13,10 +13,14 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
+#include <map>
+#include <mutex>
 #include <string>
 
 #include <sys/mman.h>
 #include <unistd.h>
+
+#include "fault.h"
 
 #if defined(__APPLE__)
 #include <libkern/OSCacheControl.h>
@@ -64,6 +68,21 @@ void FlushInstructionCache(void* start, size_t len) {
   char* begin = static_cast<char*>(start);
   __builtin___clear_cache(begin, begin + len);
 #endif
+}
+
+// Every live mapping of every thread's code regions, so that a call through a bare address can
+// tell whether the region behind it is still there (liveCodeAt).
+std::mutex g_live_mutex;
+std::map<uintptr_t, size_t> g_live;  // base -> size
+
+void TrackLive(void* base, size_t size) {
+  std::lock_guard<std::mutex> lock(g_live_mutex);
+  g_live[reinterpret_cast<uintptr_t>(base)] = size;
+}
+
+void UntrackLive(void* base) {
+  std::lock_guard<std::mutex> lock(g_live_mutex);
+  g_live.erase(reinterpret_cast<uintptr_t>(base));
 }
 
 class CodeRegion : public Napi::ObjectWrap<CodeRegion> {
@@ -114,6 +133,7 @@ class CodeRegion : public Napi::ObjectWrap<CodeRegion> {
     }
     base_ = static_cast<uint8_t*>(p);
     state_ = kWritable;
+    TrackLive(base_, size_);
   }
 
   ~CodeRegion() override { Release(); }
@@ -229,7 +249,9 @@ class CodeRegion : public Napi::ObjectWrap<CodeRegion> {
       Throw(env, "free: code region was already freed", "ERR_A64JIT_FREED");
       return env.Undefined();
     }
+    UntrackLive(base_);
     if (munmap(base_, size_) != 0) {
+      TrackLive(base_, size_);
       ThrowErrno(env, "free: munmap", errno);
       return env.Undefined();
     }
@@ -253,7 +275,10 @@ class CodeRegion : public Napi::ObjectWrap<CodeRegion> {
 
   // Garbage collection of a region that was never freed: give the mapping back.
   void Release() {
-    if (state_ != kFreed && base_ != nullptr) munmap(base_, size_);
+    if (state_ != kFreed && base_ != nullptr) {
+      UntrackLive(base_);
+      munmap(base_, size_);
+    }
     base_ = nullptr;
     state_ = kFreed;
   }
@@ -314,6 +339,22 @@ Napi::Value BufferAddress(const Napi::CallbackInfo& info) {
   return Napi::BigInt::New(env, static_cast<uint64_t>(reinterpret_cast<uintptr_t>(p)));
 }
 
+// liveCodeAt(address): whether address lies in a code region (of any thread) that is allocated
+// and sealed or writable, i.e. not freed and not garbage-collected.
+Napi::Value LiveCodeAt(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsBigInt()) {
+    Napi::TypeError::New(env, "liveCodeAt(address): address must be a bigint").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  bool lossless = true;
+  uint64_t address = info[0].As<Napi::BigInt>().Uint64Value(&lossless);
+  std::lock_guard<std::mutex> lock(g_live_mutex);
+  auto it = g_live.upper_bound(static_cast<uintptr_t>(address));
+  bool live = lossless && it != g_live.begin() && (--it, address - it->first < it->second);
+  return Napi::Boolean::New(env, live);
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("CodeRegion", CodeRegion::Define(env));
   exports.Set("hostInfo", Napi::Function::New(env, HostInfo, "hostInfo"));
@@ -322,6 +363,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   a64jit::RegisterOutputMaps(env, exports);
   a64jit::RegisterHelpers(env, exports);
   a64jit::RegisterPerf(env, exports);
+  exports.Set("liveCodeAt", Napi::Function::New(env, LiveCodeAt, "liveCodeAt"));
+  a64jit::RegisterFault(env, exports);
   return exports;
 }
 

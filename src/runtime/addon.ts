@@ -86,6 +86,18 @@ export interface NativePerfCounters {
   close(): void;
 }
 
+/** The fault handler's state (native/fault.cc), for tests and diagnostics. */
+export interface FaultState {
+  /** the SIGSEGV/SIGBUS/SIGILL/SIGFPE handler is installed (arm64 hosts only) */
+  readonly installed: boolean;
+  /** faults contained since the process started */
+  readonly contained: number;
+  /** the calling thread has an alternate signal stack */
+  readonly altStack: boolean;
+  /** code ranges registered with the addon, over all threads */
+  readonly liveRanges: number;
+}
+
 interface AddonModule {
   CodeRegion: new (size: number) => NativeCodeRegion;
   PerfCounters: new (names: readonly string[]) => NativePerfCounters;
@@ -104,6 +116,11 @@ interface AddonModule {
   /** bytes of this process's memory, null where unmapped (never faults) */
   safeRead(address: bigint, length: number): Buffer | null;
   runtimeLayout(): RuntimeLayout;
+  liveCodeAt(address: bigint): boolean;
+  registerCodeRange(start: bigint, end: bigint, landing: bigint, excludes: bigint[], program: boolean): number;
+  unregisterCodeRange(slot: number): void;
+  codeRangeAt(address: bigint): { start: bigint; end: bigint; containable: boolean; program: boolean; sameThread: boolean } | null;
+  faultState(): FaultState;
 }
 
 /** The package root: this file is src/runtime/addon.ts or dist/runtime/addon.js. */
@@ -155,6 +172,11 @@ export function openPerfCounters(names: readonly string[]): NativePerfCounters {
 
 export function hostInfo(): HostInfo {
   return addon().hostInfo();
+}
+
+/** Whether an address lies in a live (allocated, not freed or collected) code region of any thread. */
+export function liveCodeAt(address: bigint): boolean {
+  return addon().liveCodeAt(address);
 }
 
 /** Address of a buffer's first byte; keep the buffer alive while the address is in use. */

@@ -1,6 +1,6 @@
 export { CodeRegion, type CodeRegionState } from './code-region.js';
 export { NativeFunction, loadFunction, koffi, prototype, type NativeArg, type NativeResult } from './native-function.js';
-export { addonPath, bufferAddress, hostInfo, isCheckout, openPerfCounters, packageRoot, type HostInfo, type NativePerfCounters } from './addon.js';
+export { addonPath, bufferAddress, hostInfo, isCheckout, liveCodeAt, openPerfCounters, packageRoot, type HostInfo, type NativePerfCounters } from './addon.js';
 export { AddonLoadError, CodeMemoryError, NativeCallError } from './errors.js';
 export { WrongHostError, requireArm64Host } from './wrong-host.js';
 export {
@@ -33,3 +33,17 @@ export * as maps from './maps/index.js';
 export { createMap, defaultCpuCount, BpfMap, ArrayMap, HashMap, LpmTrieMap, QueueStackMap, RingbufMap, PerfEventArrayMap, ProgArrayMap, MapOfMaps, BpfMapOpError, indexKey } from './maps/index.js';
 export type { MapRegion, MapOptions, PerfRecord, TailCallTarget } from './maps/index.js';
 export { nativeHelpers, interpreterHelpers, drainPrintk, setRunCpu, setPrandomSeed, checkMemory, type AdapterRun } from './helpers/index.js';
+export {
+  RegisteredCodeRange,
+  NO_BPF_PC,
+  registerCodeRange,
+  codeRangeAt,
+  liveCodeRanges,
+  processCodeRangeAt,
+  type CodeRangeKind,
+  type CodeRangeSpec,
+  type NativeRangeInfo,
+} from './code-ranges.js';
+export { decodeFault, faultState, type FaultRecord } from './fault.js';
+export type { FaultState } from './addon.js';
+export { helperStubAddress, setHelperSink, clearHelperSink, HELPER_STUBS, type HelperSink } from './helper-dispatch.js';

@@ -1,6 +1,7 @@
 import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { INSN_COUNT_DIR_ENV } from './emulation.js';
+import type { CodeRange } from './code-ranges.js';
 import { loadFunction, type NativeFunction } from './native-function.js';
 
 /**
@@ -32,13 +33,8 @@ import { loadFunction, type NativeFunction } from './native-function.js';
  * time would (give each its own copy, e.g. its own .so file).
  */
 
-/** A range of guest code addresses, [start, start + size). */
-export interface CodeRange {
-  readonly start: bigint;
-  readonly size: number;
-  /** for messages */
-  readonly name?: string;
-}
+// The range shape lives with the code-range model (a registered program range is one).
+export type { CodeRange } from './code-ranges.js';
 
 /** Counting is not possible in this process; `reason` says why and what to do. */
 export class InsnCountUnavailableError extends Error {

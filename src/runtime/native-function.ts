@@ -1,6 +1,8 @@
 import { createRequire } from 'node:module';
 import type * as Koffi from 'koffi';
+import { liveCodeAt } from './addon.js';
 import { CodeRegion } from './code-region.js';
+import { processCodeRangeAt } from './code-ranges.js';
 import { NativeCallError } from './errors.js';
 import { requireArm64Host } from './wrong-host.js';
 
@@ -58,6 +60,12 @@ export type NativeResult = bigint | number | boolean | null | undefined | unknow
  * aggregates or variadic arguments, use koffi.call().
  */
 const trampolines = new Map<string, ((...args: NativeArg[]) => unknown) | null>();
+/**
+ * The trampolines' code regions. Only their addresses live in the decoded functions, so the
+ * regions themselves must be held here: a CodeRegion that is garbage-collected is unmapped,
+ * and the next call through its trampoline would jump into nothing.
+ */
+const trampolineRegions: CodeRegion[] = [];
 
 const integerKinds = new Set(['Bool', 'Int8', 'UInt8', 'Int16', 'Int16S', 'UInt16', 'UInt16S', 'Int32', 'Int32S', 'UInt32', 'UInt32S', 'Int64', 'Int64S', 'UInt64', 'UInt64S', 'String', 'String16', 'Pointer', 'Callback']);
 const floatKinds = new Set(['Float32', 'Float64']);
@@ -87,7 +95,8 @@ function trampolineFor(signature: string): ((...args: NativeArg[]) => unknown) |
   if (process.arch === 'arm64' && info && simple && gprs < 8 && !signature.includes('...')) {
     const code = new Uint8Array(4);
     new DataView(code.buffer).setUint32(0, encodeBr(gprs), true);
-    const region = CodeRegion.fromCode(code); // lives as long as the process, one per prototype
+    const region = CodeRegion.fromCode(code); // lives as long as the thread, one per prototype
+    trampolineRegions.push(region);
     const proto = koffi().proto(info.result, [...params.map((p) => p.type), 'uint64_t']);
     fn = koffi().decode(region.address, proto) as (...args: NativeArg[]) => unknown;
   }
@@ -112,14 +121,35 @@ export class NativeFunction {
   readonly #arity: number;
   /** what must stay alive while the function can be called (its code region) */
   readonly #owner: CodeRegion | undefined;
+  /** no owner, but the address lay in a live a64jit code region: check it is still there */
+  readonly #unowned: boolean;
 
+  /**
+   * `owner`: the region holding the code, when the caller has it (then calls check its state
+   * and keep it alive). Without one: the code of an a64jit BPF program is refused (programs
+   * are called through their JitProgram, on the thread that compiled them: their helpers,
+   * budget and fault containment depend on it, and a helper called from another thread would
+   * deadlock); an address inside an a64jit code region is checked before every call, so a
+   * call after the region was freed or collected is an error, not a jump into unmapped memory.
+   */
   constructor(address: bigint, signature: string, owner?: CodeRegion) {
     const proto = prototype(signature);
     const info = proto.proto;
     if (!info) throw new NativeCallError(`'${signature}' is not a function prototype`);
+    if (typeof address !== 'bigint') throw new NativeCallError(`the address must be a bigint, got ${typeof address}`);
+    if (!owner) {
+      const program = processCodeRangeAt(address);
+      if (program?.program) {
+        throw new NativeCallError(
+          `0x${address.toString(16)} is the code of an a64jit BPF program${program.sameThread ? '' : ' compiled on another thread'}: ` +
+            'call it through its JitProgram, on the thread that compiled it (a NativeFunction would bypass its helpers, budget and fault containment)',
+        );
+      }
+    }
     this.address = address;
     this.signature = signature;
     this.#owner = owner;
+    this.#unowned = !owner && liveCodeAt(address);
     this.#bigResult = int64Kinds.has(info.result.primitive);
     this.#arity = info.arguments.length;
     const trampoline = trampolineFor(signature);
@@ -136,7 +166,10 @@ export class NativeFunction {
     if (this.#owner) {
       if (this.#owner.state !== 'sealed') throw new NativeCallError(`cannot call code in a ${this.#owner.state} region`);
       // a64jit's own code regions hold AArch64 code: never jump into it on another CPU
-      if (process.arch !== 'arm64') requireArm64Host();
+      if (!ARM64) requireArm64Host();
+    } else if (this.#unowned) {
+      if (!liveCodeAt(this.address)) throw new NativeCallError(`cannot call 0x${this.address.toString(16)}: its code region was freed`);
+      if (!ARM64) requireArm64Host();
     }
     const result = this.#fn(...args);
     return this.#bigResult && typeof result === 'number' ? BigInt(result) : result;
@@ -148,8 +181,12 @@ export class NativeFunction {
   }
 }
 
+const ARM64 = process.arch === 'arm64';
+
 /** Copy machine code into a new sealed region and describe it with a C prototype. */
 export function loadFunction(code: Uint8Array, signature: string): NativeFunction {
+  if (!(code instanceof Uint8Array)) throw new NativeCallError('loadFunction(code, signature): code must be a Uint8Array of AArch64 instructions');
+  if (code.length === 0) throw new NativeCallError('loadFunction: no code (0 bytes); a function needs at least one instruction');
   const region = CodeRegion.fromCode(code);
   try {
     return new NativeFunction(region.address, signature, region);
