@@ -12,7 +12,9 @@
 // --maps (npm run fuzz:maps): programs that also look up, update and delete in an array and a
 // hash map (src/jit/fuzz/maps.ts); the final contents of both maps must agree too.
 //
-// One arm64 Node process per worker (default: one per core) takes every W-th seed. Workers
+// One arm64 Node process per worker (default: one per core) takes every W-th seed. Under qemu
+// the programs are generated and interpreted by this (host) Node in batches, and the workers
+// only compile, run and compare (src/jit/fuzz/host-oracle.ts). Workers
 // report each program on their stdout, so a crash or a hang in JIT code pins the exact seed;
 // the worker is then restarted after it. The last line is the summary, e.g.
 //   fuzz-jit: 1000000 programs, 0 mismatches (seeds 0..999999, arm64 under qemu, 4123 s)
@@ -51,11 +53,14 @@ function parseArgs(argv) {
 }
 
 const dist = (path) => pathToFileURL(join(root, 'dist', path)).href;
+/** seeds per oracle batch of a worker */
+const ORACLE_BATCH = 200;
 
 // --- worker: runs in the arm64 Node -------------------------------------------------------------
 // Protocol, one line each: "+" program agreed, "!<json>" program failed, "=<json>" final stats.
 async function worker(o) {
-  const { runFuzzCase, programText, addPassCounts } = await import(dist('jit/fuzz/differential.js'));
+  const { checkFuzzCase, programText, addPassCounts } = await import(dist('jit/fuzz/differential.js'));
+  const { oracleSource } = await import(dist('jit/fuzz/host-oracle.js'));
   const { jitExecutor } = await import(dist('jit/fuzz/jit-executor.js'));
   const { generateProgram } = await import(dist('bpf/program-generator.js'));
   const { runMapFuzzCase } = await import(dist('jit/fuzz/maps.js'));
@@ -71,9 +76,20 @@ async function worker(o) {
   const say = (line) => writeSync(1, `${line}\n`);
   // self-test of the crash attribution: this seed dies like a JIT crash would
   const crashSeed = process.env.A64JIT_FUZZ_SELFTEST_CRASH_SEED;
+  // the plain fuzz's programs and expected results come in batches from the oracle (the host's
+  // own Node under qemu: src/jit/fuzz/host-oracle.ts); the map fuzz computes its own
+  const oracle = o.maps ? undefined : oracleSource();
+  let batch = [];
   for (let seed = o.start, n = 0; n < o.count; seed += o.stride, n++) {
+    if (oracle && batch.length === 0) {
+      const b = await oracle.batch(seed, Math.min(ORACLE_BATCH, o.count - n), o.stride);
+      for (const f of b.forms) forms.add(f);
+      batch = [...b.cases].reverse();
+    }
     if (crashSeed !== undefined && Number(crashSeed) === seed) process.kill(process.pid, 'SIGSEGV');
-    const r = o.maps ? runMapFuzzCase(seed) : runFuzzCase(seed, executor, { forms });
+    const c = batch.pop();
+    if (c && c.seed !== seed) throw new Error(`fuzz oracle: expected seed ${seed}, got ${c.seed}`);
+    const r = o.maps ? runMapFuzzCase(seed) : checkFuzzCase(c, executor);
     if (o.maps) {
       mapCalls += r.helperCalls;
       inlined += r.inlined;
@@ -114,7 +130,8 @@ async function coordinate(o) {
   }
   const node = arm64NodeCommand();
   const where = nativeArm64 ? 'arm64 natively' : 'arm64 under qemu';
-  const env = { ...process.env, ...node.env, ...(nativeArm64 ? {} : { PREBUILDS_ONLY: '1', A64JIT_EMULATED: '1' }) };
+  // A64JIT_HOST_NODE: the workers get their programs and expected results from this Node
+  const env = { ...process.env, ...node.env, ...(nativeArm64 ? {} : { PREBUILDS_ONLY: '1', A64JIT_EMULATED: '1', A64JIT_HOST_NODE: process.execPath }) };
   const workers = Math.min(o.workers, Math.max(1, o.count));
   const last = o.start + o.count - 1;
   log(`fuzz-jit: ${o.count} programs, seeds ${o.start}..${last}, ${workers} worker(s), ${where}`);

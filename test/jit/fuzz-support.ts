@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { generatorForms } from '../../src/bpf/program-generator.js';
-import { addPassCounts, runFuzzCase, type Executor } from '../../src/jit/fuzz/differential.js';
+import { addPassCounts, checkFuzzCase, type Executor } from '../../src/jit/fuzz/differential.js';
+import { oracleSource } from '../../src/jit/fuzz/host-oracle.js';
+import type { OracleBatch } from '../../src/jit/fuzz/oracle.js';
 import { jitExecutor } from '../../src/jit/fuzz/jit-executor.js';
 import { PASS_NAMES } from '../../src/jit/opt/index.js';
 
@@ -11,6 +13,8 @@ import { PASS_NAMES } from '../../src/jit/opt/index.js';
  * under qemu. The whole run is seeds 0..19999; `npm run fuzz:jit` goes on to 1,000,000.
  * The JIT compiles with its optimization tier (issue 11), and every pass of it must fire
  * somewhere in each file's share: the generator makes the shapes each one looks for.
+ * Under qemu the programs are generated and interpreted by the host's own Node (oracleSource,
+ * src/jit/fuzz/host-oracle.ts), one chunk ahead of the JIT side, which compiles and runs them.
  */
 const CHUNK = 250;
 /** Full reports printed per chunk; later failures only list their seeds. */
@@ -27,14 +31,32 @@ export function defineFuzzRun(first: number, count: number): void {
     let optimized = 0;
     const passes: Record<string, number> = {};
     const started = performance.now();
+    const oracle = oracleSource();
+    const batches = new Map<number, Promise<OracleBatch>>();
+    const batch = (chunk: number): Promise<OracleBatch> | undefined => {
+      if (chunk >= first + count) return undefined;
+      let b = batches.get(chunk);
+      if (!b) {
+        b = oracle.batch(chunk, Math.min(CHUNK, first + count - chunk));
+        b.catch(() => undefined); // awaited by its own test, which reports the error
+        batches.set(chunk, b);
+      }
+      return b;
+    };
 
     for (let chunk = first; chunk < first + count; chunk += CHUNK) {
       const end = Math.min(chunk + CHUNK, first + count);
-      it(`seeds ${chunk}..${end - 1}: R0 and memory agree`, () => {
+      it(`seeds ${chunk}..${end - 1}: R0 and memory agree`, async () => {
         executor ??= jitExecutor();
+        const cases = await batch(chunk)!;
+        batches.delete(chunk);
+        batch(chunk + CHUNK); // the next chunk's oracle works while this one runs
+        for (const f of cases.forms) forms.add(f);
+        expect(cases.cases.map((c) => c.seed)).toEqual(Array.from({ length: end - chunk }, (_, k) => chunk + k));
         const failures: number[] = [];
-        for (let seed = chunk; seed < end; seed++) {
-          const r = runFuzzCase(seed, executor, { forms });
+        for (const c of cases.cases) {
+          const seed = c.seed;
+          const r = checkFuzzCase(c, executor);
           programs++;
           if (r.passes) optimized++;
           addPassCounts(passes, r.passes);
@@ -56,7 +78,7 @@ export function defineFuzzRun(first: number, count: number): void {
       const seconds = (performance.now() - started) / 1000;
       console.log(
         `fuzz-jit (vitest): ${programs} programs, ${failed} mismatches (seeds ${first}..${first + count - 1}, ${process.arch}${process.env.A64JIT_EMULATED === '1' ? ' under qemu' : ''}, ` +
-          `${seconds.toFixed(0)} s, ${(programs / seconds).toFixed(1)} programs/s); ` +
+          `${seconds.toFixed(0)} s, ${(programs / seconds).toFixed(1)} programs/s, oracle: ${oracle.where}); ` +
           `avg ${(slots / Math.max(programs, 1)).toFixed(0)} slots and ${(executed / Math.max(programs, 1)).toFixed(0)} executed instructions; ` +
           `${expected.length - missing.length}/${expected.length} forms covered`,
       );

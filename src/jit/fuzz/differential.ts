@@ -1,6 +1,7 @@
-import { disassemble, formatDisassembly, interpret, type BpfInsn } from '../../bpf/index.js';
-import { FUZZ_DUMP_OFFSET, generateProgram, programForms, type GeneratedProgram } from '../../bpf/program-generator.js';
+import { disassemble, formatDisassembly, type BpfInsn } from '../../bpf/index.js';
+import { FUZZ_DUMP_OFFSET, type GeneratedProgram } from '../../bpf/program-generator.js';
 import type { PassCounts } from '../opt/index.js';
+import { computeOracleCase, type OracleCase } from './oracle.js';
 
 /**
  * One differential case: the program of a seed runs in the reference interpreter and in an
@@ -69,38 +70,35 @@ export interface FuzzCaseOptions {
 export const defaultReproduce = (seed: number): string => `npm run fuzz:jit -- --start ${seed} --count 1 --verbose`;
 
 export function runFuzzCase(seed: number, executor: Executor, options: FuzzCaseOptions = {}): FuzzCaseResult {
-  let program: GeneratedProgram;
-  try {
-    program = generateProgram(seed);
-  } catch (e) {
-    const report = `fuzz-jit: seed ${seed}: the generator failed (generator bug): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\nreproduce: ${(options.reproduce ?? defaultReproduce)(seed)}`;
-    return { seed, ok: false, slots: 0, executed: 0, report };
-  }
-  if (options.forms) programForms(program.insns, options.forms);
+  const oracle = computeOracleCase(seed, options.forms, options.validate ?? false);
+  return checkFuzzCase(oracle, executor, options);
+}
+
+/**
+ * Runs the JIT side of one case whose program and interpreter result are already known (an
+ * oracle batch, possibly made in another process: host-oracle.ts) and compares. The forms of
+ * a precomputed case were counted where it was made.
+ */
+export function checkFuzzCase(oracle: OracleCase, executor: Executor, options: FuzzCaseOptions = {}): FuzzCaseResult {
+  const { seed, program } = oracle;
+  const reproduce = options.reproduce ?? defaultReproduce;
+  if (!program) return { seed, ok: false, slots: 0, executed: 0, report: `fuzz-jit: seed ${seed}: ${oracle.error ?? 'no program'}\nreproduce: ${reproduce(seed)}` };
   const mode = modeForSeed(seed);
   const fail = (what: string, executed = 0): FuzzCaseResult => ({
     seed,
     ok: false,
     slots: program.insns.length,
     executed,
-    report: formatReport(program, mode, what, options.reproduce ?? defaultReproduce),
+    report: formatReport(program, mode, what, reproduce),
   });
+  if (!oracle.expected) return fail(oracle.error ?? 'the interpreter gave no result');
+  const expected = oracle.expected;
 
-  // The executor runs first: JitProgram.compile validates the program, so the interpreter
-  // need not do it again (validation is a noticeable share of the time under qemu).
   let actual: Execution;
   try {
     actual = executor(program, mode);
   } catch (e) {
     return fail(`the implementation under test failed: ${errorText(e)}`);
-  }
-  let expected: { value: bigint; mem: Uint8Array; instructions: number };
-  try {
-    const r = interpret(program.insns, { mem: program.mem, maxInstructions: 10 * program.maxCost + 1000, validate: options.validate ?? false });
-    expected = { value: r.value, mem: r.mem as Uint8Array, instructions: r.instructions };
-  } catch (e) {
-    // the generator promises valid, in-bounds, terminating programs: this is its bug
-    return fail(`the interpreter rejected the generated program (generator bug): ${errorText(e)}`);
   }
   const diff = firstDifference(expected.mem, actual.mem);
   if (expected.value === actual.value && diff === undefined) {
