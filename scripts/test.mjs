@@ -47,6 +47,9 @@ function runSuite(label, project, command, args, env) {
   try {
     const json = JSON.parse(readFileSync(report, 'utf8'));
     counts = { passed: json.numPassedTests, failed: json.numFailedTests, skipped: json.numPendingTests + json.numTodoTests, total: json.numTotalTests };
+    // where the suite's time goes, so the 20-minute budget can be kept
+    const files = (json.testResults ?? []).map((f) => ({ name: f.name.replace(`${root}/`, ''), s: (f.endTime - f.startTime) / 1000 })).sort((a, b) => b.s - a.s);
+    if (files.length > 1) console.log(`\nslowest files (${label.split(' (')[0]}): ${files.slice(0, 8).map((f) => `${f.name} ${f.s.toFixed(0)} s`).join(', ')}`);
   } catch {
     counts.failed = 1; // no report: the run itself broke (e.g. a crash in native code)
   }
