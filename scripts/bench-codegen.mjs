@@ -131,6 +131,37 @@ function symbolValue(so, name) {
   return parseInt(m[1], 16);
 }
 
+/** Where an entry's builds go (named by a hash of its sources) and how each is made once. */
+function corpusBuild(e, build, header) {
+  const src = join(CORPUS, e.source);
+  const hash = createHash('sha256').update(readFileSync(src)).update(header).update(existsSync(join(CORPUS, 'packets.h')) ? readFileSync(join(CORPUS, 'packets.h')) : '').digest('hex').slice(0, 12);
+  const out = (suffix) => join(build, `${e.name}-${hash}${suffix}`);
+  const compile = (file, cmd, args) => {
+    if (!existsSync(file)) sh(cmd, [...args, '-I', CORPUS, src, '-o', file]);
+    return file;
+  };
+  return { compile, out };
+}
+
+/**
+ * The corpus programs as the compile-speed figures compile them ({name, insns, resolvePseudo}),
+ * for other scripts (scripts/compile-equivalence.mjs); dist/ must be built.
+ */
+export async function corpusPrograms() {
+  const suite = JSON.parse(readFileSync(join(CORPUS, 'suite.json'), 'utf8'));
+  const build = join(tmpdir(), 'a64jit-bench-codegen');
+  mkdirSync(build, { recursive: true });
+  const header = readFileSync(join(CORPUS, 'bench.h'));
+  const { loadBpfObject, linkForInterpreter } = await import(dist('bpf/index.js'));
+  return suite.map((e) => {
+    const { compile, out } = corpusBuild(e, build, header);
+    const object = loadBpfObject(new Uint8Array(readFileSync(compile(out('.o'), 'clang-22', ['-target', 'bpf', '-O2', '-c']))));
+    const program = object.programs.find((p) => p.name === e.entry);
+    if (!program) throw new Error(`${e.source}: no program ${e.entry}`);
+    return { name: e.name, insns: program.insns, resolvePseudo: linkForInterpreter(object, program).resolvePseudo };
+  });
+}
+
 async function host(o) {
   if (o.compile) {
     const tsc = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
@@ -146,13 +177,7 @@ async function host(o) {
   const compileInputs = [];
   const expected = new Map();
   for (const e of entries) {
-    const src = join(CORPUS, e.source);
-    const hash = createHash('sha256').update(readFileSync(src)).update(header).update(existsSync(join(CORPUS, 'packets.h')) ? readFileSync(join(CORPUS, 'packets.h')) : '').digest('hex').slice(0, 12);
-    const out = (suffix) => join(build, `${e.name}-${hash}${suffix}`);
-    const compile = (file, cmd, args) => {
-      if (!existsSync(file)) sh(cmd, [...args, '-I', CORPUS, src, '-o', file]);
-      return file;
-    };
+    const { compile, out } = corpusBuild(e, build, header);
     const obj = compile(out('.o'), 'clang-22', ['-target', 'bpf', '-O2', '-c']);
     const clang = compile(out('.clang.so'), 'clang-22', ['--target=aarch64-linux-gnu', '-O2', '-shared', '-fPIC', '-nostdlib']);
     const gcc = compile(out('.gcc.so'), 'aarch64-linux-gnu-gcc', ['-O2', '-shared', '-fPIC', '-nostdlib']);
@@ -314,10 +339,12 @@ function print(table, s, markdown) {
   for (const f of foot) console.log(f);
 }
 
-const o = parseArgs(process.argv.slice(2));
-if (o.worker) await worker(o.worker);
-else
-  await host(o).catch((e) => {
-    console.error(`bench:codegen: ${e.message}`);
-    process.exit(1);
-  });
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const o = parseArgs(process.argv.slice(2));
+  if (o.worker) await worker(o.worker);
+  else
+    await host(o).catch((e) => {
+      console.error(`bench:codegen: ${e.message}`);
+      process.exit(1);
+    });
+}
