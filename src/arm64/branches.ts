@@ -56,9 +56,17 @@ export function branchFieldOf(word: number): BranchField | null {
 export const b = (offset: number): number => setBranchOffset('b', 'imm26', 0x14000000, offset);
 export const bl = (offset: number): number => setBranchOffset('bl', 'imm26', 0x94000000, offset);
 
+/** `b.eq` ... `b.nv` by condition code (made once: every conditional branch names itself). */
+const B_COND_MNEMONICS: readonly string[] = Array.from({ length: 16 }, (_, c) => `b.${condName(c as Cond)}`);
+
+/** The mnemonic of B.cond for a condition code. */
+export function bCondMnemonic(cond: Cond): string {
+  return B_COND_MNEMONICS[cond] ?? `b.${condName(cond)}`;
+}
+
 export function bCond(cond: Cond, offset: number): number {
   uimm('b.cond', 'cond', cond, 4);
-  return setBranchOffset(`b.${condName(cond)}`, 'imm19', 0x54000000 | cond, offset);
+  return setBranchOffset(bCondMnemonic(cond), 'imm19', 0x54000000 | cond, offset);
 }
 
 function compareBranch(mn: string, nz: number, rt: GpReg, offset: number): number {

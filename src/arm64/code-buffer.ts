@@ -6,7 +6,7 @@
  */
 import * as br from './branches.js';
 import { branchInRange, setBranchOffset, type BranchField } from './branches.js';
-import { condName, type Cond } from './conditions.js';
+import type { Cond } from './conditions.js';
 import { A64EncodeError, A64LabelError } from './errors.js';
 import { materialize } from './materialize.js';
 import type { GpReg, RegWidth } from './registers.js';
@@ -134,7 +134,7 @@ export class Assembler {
     this.emitToLabel('bl', 'imm26', br.bl, label);
   }
   bCond(cond: Cond, label: Label): void {
-    this.emitToLabel(`b.${condName(cond)}`, 'imm19', (o) => br.bCond(cond, o), label);
+    this.emitToLabel(br.bCondMnemonic(cond), 'imm19', (o) => br.bCond(cond, o), label);
   }
   cbz(rt: GpReg, label: Label): void {
     this.emitToLabel('cbz', 'imm19', (o) => br.cbz(rt, o), label);

@@ -222,13 +222,15 @@ function buildTable(): Map<number, OpcodeInfo> {
 }
 
 const TABLE = buildTable();
+/** The table by opcode byte, for the lookups every instruction of every compile makes. */
+const BY_CODE: readonly (OpcodeInfo | undefined)[] = Array.from({ length: 256 }, (_, code) => TABLE.get(code));
 
 /** Every valid opcode byte and its descriptor. */
 export const OPCODE_TABLE: ReadonlyMap<number, OpcodeInfo> = TABLE;
 
 /** Descriptor of an opcode byte, or undefined when the byte is not a valid opcode. */
 export function opcodeInfo(code: number): OpcodeInfo | undefined {
-  return TABLE.get(code);
+  return BY_CODE[code];
 }
 
 export function fieldAllows(rule: FieldRule, value: number): boolean {
@@ -263,7 +265,7 @@ export type InsnKind =
  * reserved-field checks are the validator's job, not this function's.
  */
 export function insnKind(insn: BpfInsn): InsnKind | undefined {
-  const info = TABLE.get(insn.code);
+  const info = BY_CODE[insn.code];
   if (!info) return undefined;
   const size = info.size ?? 8;
   switch (info.form) {
@@ -316,13 +318,13 @@ export function accessSize(code: number): 1 | 2 | 4 | 8 {
 
 /** True for every instruction that can transfer control other than falling through. */
 export function isJump(insn: BpfInsn): boolean {
-  const info = TABLE.get(insn.code);
+  const info = BY_CODE[insn.code];
   return info !== undefined && (info.form === 'ja' || info.form === 'jcond');
 }
 
 /** Target slot of a jump at `pc` (for JA, JMP32|JA and conditional jumps). */
 export function jumpTarget(insn: BpfInsn, pc: number): number {
-  const info = TABLE.get(insn.code);
+  const info = BY_CODE[insn.code];
   if (info?.form === 'ja' && info.cls === BpfClass.JMP32) return pc + 1 + insn.imm;
   return pc + 1 + insn.off;
 }

@@ -89,6 +89,8 @@ export function validateProgram(program: readonly BpfInsn[], options: ValidateOp
   if (len > maxSlots) fail(`program has ${len} instructions, more than the limit of ${maxSlots}`, -1);
 
   const lddwTails = new Set<number>();
+  /** lddwTails as flags, for the checks below */
+  const tail = new Uint8Array(len);
   const infos: OpcodeInfo[] = new Array<OpcodeInfo>(len);
   let usesStackArgs = false;
 
@@ -107,12 +109,13 @@ export function validateProgram(program: readonly BpfInsn[], options: ValidateOp
 
     switch (info.form) {
       case 'lddw': {
-        const tail = program[pc + 1];
-        if (tail === undefined) fail('lddw is the last slot: its second half is missing', pc);
-        const t = tail as BpfInsn;
+        const second = program[pc + 1];
+        if (second === undefined) fail('lddw is the last slot: its second half is missing', pc);
+        const t = second as BpfInsn;
         if (t.code !== 0 || t.dst !== 0 || t.src !== 0 || t.off !== 0) fail('invalid second slot of lddw: code, registers and offset must be 0', pc + 1);
         if (insn.src === BpfPseudo.FUNC) checkCallTarget(program, callTarget(insn, pc), pc);
         lddwTails.add(pc + 1);
+        tail[pc + 1] = 1;
         pc++;
         break;
       }
@@ -134,14 +137,14 @@ export function validateProgram(program: readonly BpfInsn[], options: ValidateOp
   // Jumps into the second half of an LDDW (needs all tails known first).
   for (let pc = 0; pc < len; pc++) {
     const info = infos[pc];
-    if (!info || lddwTails.has(pc)) continue;
+    if (!info || tail[pc] === 1) continue;
     if (info.form === 'ja' || info.form === 'jcond') {
       const target = jumpTarget(program[pc] as BpfInsn, pc);
-      if (lddwTails.has(target)) fail(`jump into the middle of ldimm64 insn ${target - 1}`, pc);
+      if (tail[target] === 1) fail(`jump into the middle of ldimm64 insn ${target - 1}`, pc);
     }
     const insn = program[pc] as BpfInsn;
     const callsLocal = (info.form === 'call' && insn.src === 1) || (info.form === 'lddw' && insn.src === BpfPseudo.FUNC);
-    if (callsLocal && lddwTails.has(callTarget(insn, pc))) fail(`call into the middle of ldimm64 insn ${callTarget(insn, pc) - 1}`, pc);
+    if (callsLocal && tail[callTarget(insn, pc)] === 1) fail(`call into the middle of ldimm64 insn ${callTarget(insn, pc) - 1}`, pc);
   }
 
   // Functions: the entry point and every target of a local call or function address.
@@ -149,7 +152,7 @@ export function validateProgram(program: readonly BpfInsn[], options: ValidateOp
   const callbacks = new Set<number>();
   for (let pc = 0; pc < len; pc++) {
     const insn = program[pc] as BpfInsn;
-    if (lddwTails.has(pc)) continue;
+    if (tail[pc] === 1) continue;
     if (infos[pc]?.form === 'call' && insn.src === 1) starts.add(callTarget(insn, pc));
     if (infos[pc]?.form === 'lddw' && insn.src === BpfPseudo.FUNC) {
       starts.add(callTarget(insn, pc));
@@ -166,11 +169,11 @@ export function validateProgram(program: readonly BpfInsn[], options: ValidateOp
     const end = sorted[i + 1] ?? len;
     // The last slot of a function must not fall through (into the next function or off the end).
     const last = end - 1;
-    const form = lddwTails.has(last) ? 'lddw' : infos[last]?.form;
+    const form = tail[last] === 1 ? 'lddw' : infos[last]?.form;
     if (form !== 'exit' && form !== 'ja') fail(i === sorted.length - 1 && i === 0 ? 'last insn is not an exit or jmp' : `last insn of func#${i} is not an exit or jmp`, last);
     for (let pc = s; pc < end; pc++) {
       const f = infos[pc]?.form;
-      if (lddwTails.has(pc) || (f !== 'ja' && f !== 'jcond')) continue;
+      if (tail[pc] === 1 || (f !== 'ja' && f !== 'jcond')) continue;
       const target = jumpTarget(program[pc] as BpfInsn, pc);
       if (target < s || target >= end) fail(`jump out of range from insn ${pc} to ${target}`, pc);
     }
@@ -181,7 +184,7 @@ export function validateProgram(program: readonly BpfInsn[], options: ValidateOp
   const callSites: { pc: number; from: number; to: number }[] = [];
   for (let pc = 0; pc < len; pc++) {
     const insn = program[pc] as BpfInsn;
-    if (lddwTails.has(pc) || infos[pc]?.form !== 'call' || insn.src !== 1) continue;
+    if (tail[pc] === 1 || infos[pc]?.form !== 'call' || insn.src !== 1) continue;
     const from = funcOf[pc] as number;
     const to = funcOf[callTarget(insn, pc)] as number;
     callees[from]?.push(to);
@@ -215,7 +218,7 @@ export function validateProgram(program: readonly BpfInsn[], options: ValidateOp
   const slotsIn = sorted.map(() => 0);
   const slotsOut = sorted.map(() => 0);
   for (let pc = 0; pc < len; pc++) {
-    if (lddwTails.has(pc)) continue;
+    if (tail[pc] === 1) continue;
     const insn = program[pc] as BpfInsn;
     const f = funcOf[pc] as number;
     if (isR11Load(insn)) slotsIn[f] = Math.max(slotsIn[f] as number, insn.off / 8);
@@ -225,7 +228,7 @@ export function validateProgram(program: readonly BpfInsn[], options: ValidateOp
     const tailCall = options.tailCallHelperId ?? 12;
     for (let pc = 0; pc < len; pc++) {
       const insn = program[pc] as BpfInsn;
-      if (!lddwTails.has(pc) && infos[pc]?.form === 'call' && insn.src === 0 && insn.imm === tailCall) {
+      if (tail[pc] !== 1 && infos[pc]?.form === 'call' && insn.src === 0 && insn.imm === tailCall) {
         fail('tail calls cannot be used in a program that passes stack arguments', pc);
       }
     }
@@ -234,7 +237,7 @@ export function validateProgram(program: readonly BpfInsn[], options: ValidateOp
       // The entry function and callbacks are called with at most 5 arguments.
       for (let pc = s; pc < (sorted[f + 1] ?? len); pc++) {
         const insn = program[pc] as BpfInsn;
-        if (!lddwTails.has(pc) && isR11Load(insn)) fail(`invalid read from stack arg off ${insn.off} depth ${f === 0 ? 0 : 1}`, pc);
+        if (tail[pc] !== 1 && isR11Load(insn)) fail(`invalid read from stack arg off ${insn.off} depth ${f === 0 ? 0 : 1}`, pc);
       }
     });
     sorted.forEach((s, f) => checkStackArgFlow(program, infos, lddwTails, s, sorted[f + 1] ?? len, f, funcOf, slotsIn, slotsOut[f] as number, options));
@@ -252,18 +255,20 @@ export function validateProgram(program: readonly BpfInsn[], options: ValidateOp
   return { functions, maxCallFrames, lddwTails };
 }
 
-const FIELD_NAMES = ['dst', 'src', 'off', 'imm'] as const;
-
 function checkFields(insn: BpfInsn, info: OpcodeInfo, pc: number): void {
-  for (const field of FIELD_NAMES) {
-    const rule: FieldRule = info[field];
-    const value = insn[field];
-    if (rule === 'reg') continue; // registers are checked with the R11 rules
-    if (fieldAllows(rule, value)) continue;
-    const name = `${info.mnemonic} (opcode 0x${info.code.toString(16).padStart(2, '0')})`;
-    if (rule === 'zero') fail(`${name}: reserved field ${field} must be 0, is ${value}`, pc);
-    fail(`${name}: invalid ${field} ${value} (allowed: ${(rule as readonly number[]).join(', ')})`, pc);
-  }
+  // one field at a time, in this order (the first broken one is reported); registers are
+  // checked with the R11 rules
+  checkField(info, info.dst, insn.dst, 'dst', pc);
+  checkField(info, info.src, insn.src, 'src', pc);
+  checkField(info, info.off, insn.off, 'off', pc);
+  checkField(info, info.imm, insn.imm, 'imm', pc);
+}
+
+function checkField(info: OpcodeInfo, rule: FieldRule, value: number, field: string, pc: number): void {
+  if (rule === 'reg' || fieldAllows(rule, value)) return;
+  const name = `${info.mnemonic} (opcode 0x${info.code.toString(16).padStart(2, '0')})`;
+  if (rule === 'zero') fail(`${name}: reserved field ${field} must be 0, is ${value}`, pc);
+  fail(`${name}: invalid ${field} ${value} (allowed: ${(rule as readonly number[]).join(', ')})`, pc);
 }
 
 /** Which fields the instruction writes as a destination register. */
@@ -286,16 +291,8 @@ function writesDst(info: OpcodeInfo, insn: BpfInsn): boolean {
 function checkRegisters(insn: BpfInsn, info: OpcodeInfo, pc: number): void {
   const r11Load = isR11Load(insn);
   const r11Store = isR11Store(insn);
-  for (const field of ['dst', 'src'] as const) {
-    if (info[field] !== 'reg') continue;
-    const r = insn[field];
-    if (r === BPF_REG_PARAMS) {
-      const allowed = (field === 'src' && r11Load) || (field === 'dst' && r11Store);
-      if (!allowed) fail('R11 is invalid', pc);
-    } else if (r > BPF_REG_PARAMS) {
-      fail(`R${r} is invalid`, pc);
-    }
-  }
+  if (info.dst === 'reg') checkRegister(insn.dst, r11Store, pc);
+  if (info.src === 'reg') checkRegister(insn.src, r11Load, pc);
   if (r11Load && (insn.off <= 0 || insn.off % 8 !== 0)) fail('R11 is invalid', pc);
   if (r11Store && (insn.off >= 0 || insn.off % 8 !== 0)) fail('R11 is invalid', pc);
   if (r11Store && -insn.off / 8 > MAX_STACK_ARG_SLOTS) fail(`stack arg write offset ${insn.off} exceeds max ${MAX_STACK_ARG_SLOTS} stack args`, pc);
@@ -317,21 +314,25 @@ function checkRegisters(insn: BpfInsn, info: OpcodeInfo, pc: number): void {
   }
 }
 
-function checkCallTarget(program: readonly BpfInsn[], target: number, pc: number): void {
-  if (target < 0 || target >= program.length) fail(`call to invalid destination ${target}`, pc);
+/** A register field: R0-R10, or R11 where the stack-argument rules allow it. */
+function checkRegister(r: number, r11Allowed: boolean, pc: number): void {
+  if (r === BPF_REG_PARAMS) {
+    if (!r11Allowed) fail('R11 is invalid', pc);
+  } else if (r > BPF_REG_PARAMS) {
+    fail(`R${r} is invalid`, pc);
+  }
 }
 
-interface FlowState {
-  /** outgoing slots definitely stored on every path (bit k-1 = slot k) */
-  stored: number;
-  /** a stack-argument store or a call happened on some path */
-  dirty: boolean;
+function checkCallTarget(program: readonly BpfInsn[], target: number, pc: number): void {
+  if (target < 0 || target >= program.length) fail(`call to invalid destination ${target}`, pc);
 }
 
 /**
  * Path-sensitive stack-argument rules inside one function, as a forward data-flow over its
  * instructions: "must be stored" sets meet by intersection, "store or call seen" by union.
  * States only shrink/grow monotonically, so an error seen on the way is an error at the fixpoint.
+ * A state per slot: the outgoing slots definitely stored on every path (bit k-1 = slot k; -1:
+ * not reached yet) and whether a stack-argument store or a call happened on some path.
  */
 function checkStackArgFlow(
   program: readonly BpfInsn[],
@@ -345,67 +346,76 @@ function checkStackArgFlow(
   slotsOut: number,
   options: ValidateOptions,
 ): void {
-  const states = new Map<number, FlowState>();
+  const storedAt = new Int16Array(end - start).fill(-1);
+  const dirtyAt = new Uint8Array(end - start);
   const work: number[] = [start];
-  states.set(start, { stored: 0, dirty: false });
+  storedAt[0] = 0;
   let required = 0;
   let unknownCallee = false;
 
-  const merge = (pc: number, s: FlowState): void => {
-    const old = states.get(pc);
-    if (!old) {
-      states.set(pc, s);
+  const merge = (pc: number, stored: number, dirty: boolean): void => {
+    const i = pc - start;
+    const old = storedAt[i]!;
+    if (old < 0) {
+      storedAt[i] = stored;
+      dirtyAt[i] = dirty ? 1 : 0;
       work.push(pc);
       return;
     }
-    const next = { stored: old.stored & s.stored, dirty: old.dirty || s.dirty };
-    if (next.stored !== old.stored || next.dirty !== old.dirty) {
-      states.set(pc, next);
+    const next = old & stored;
+    const nextDirty = dirtyAt[i] === 1 || dirty ? 1 : 0;
+    if (next !== old || nextDirty !== dirtyAt[i]) {
+      storedAt[i] = next;
+      dirtyAt[i] = nextDirty;
       work.push(pc);
     }
   };
-  const needArgs = (need: number, s: FlowState, pc: number): void => {
+  const needArgs = (need: number, stored: number, pc: number): void => {
     for (let k = 1; k <= need; k++) {
-      if ((s.stored & (1 << (k - 1))) === 0) fail(`callee expects ${5 + need} args, stack arg${k} is not initialized`, pc);
+      if ((stored & (1 << (k - 1))) === 0) fail(`callee expects ${5 + need} args, stack arg${k} is not initialized`, pc);
     }
   };
 
   while (work.length > 0) {
     const pc = work.pop() as number;
-    const s = states.get(pc) as FlowState;
+    const inStored = storedAt[pc - start]!;
+    const inDirty = dirtyAt[pc - start] === 1;
     const insn = program[pc] as BpfInsn;
     const info = infos[pc] as OpcodeInfo;
-    let out: FlowState = s;
+    let stored = inStored;
+    let dirty = inDirty;
     if (isR11Load(insn)) {
-      if (s.dirty) fail('r11 load must be before any r11 store or call insn', pc);
+      if (inDirty) fail('r11 load must be before any r11 store or call insn', pc);
     } else if (isR11Store(insn)) {
-      out = { stored: s.stored | (1 << (-insn.off / 8 - 1)), dirty: true };
+      stored = inStored | (1 << (-insn.off / 8 - 1));
+      dirty = true;
     } else if (info.form === 'call' || info.form === 'callx') {
       if (info.form === 'call' && insn.src === 1) {
         const need = slotsIn[funcOf[callTarget(insn, pc)] as number] as number;
-        needArgs(need, s, pc);
+        needArgs(need, inStored, pc);
         required = Math.max(required, need);
       } else if (info.form === 'call' && insn.src === 2) {
         const arity = options.natives?.get(insn.imm)?.arity;
         if (arity === undefined) unknownCallee = true;
         else {
-          needArgs(Math.max(0, arity - 5), s, pc);
+          needArgs(Math.max(0, arity - 5), inStored, pc);
           required = Math.max(required, arity - 5);
         }
       } else if (info.form === 'callx') {
         unknownCallee = true;
       }
       // All argument slots are caller-saved: nothing stored survives a call.
-      out = { stored: 0, dirty: true };
+      stored = 0;
+      dirty = true;
     }
     if (info.form === 'exit') continue;
     if (info.form === 'ja') {
-      merge(jumpTarget(insn, pc), out);
+      merge(jumpTarget(insn, pc), stored, dirty);
       continue;
     }
-    if (info.form === 'jcond') merge(jumpTarget(insn, pc), out);
+    if (info.form === 'jcond') merge(jumpTarget(insn, pc), stored, dirty);
     const next = info.form === 'lddw' ? pc + 2 : pc + 1;
-    if (next < end) merge(next, out);
+    if (next < end) merge(next, stored, dirty);
   }
   if (!unknownCallee && slotsOut > required) {
     fail(`func#${func} writes ${slotsOut} stack arg slots, but calls only require ${required}`, firstStore(program, lddwTails, start, end));
