@@ -18,9 +18,10 @@ import type { PassContext } from './passes.js';
  */
 export function conditionalSelects(fn: Func, _ctx: PassContext): number {
   let fired = 0;
-  // known bits once: values the selects make are new ids, which read as unknown (safe)
-  const known = knownBits(fn);
-  const bits = { get: (v: Inst): number => (v.id < known.length ? known[v.id]! : 64) };
+  // known bits once, of the function as it is before the first select (computed when first
+  // needed, or before the first change): values the selects make are new ids, which read as
+  // unknown (safe). Most functions have no candidate and never need them.
+  const bits = new LazyKnownBits(fn);
   for (let again = true; again; ) {
     again = false;
     countUses(fn);
@@ -38,6 +39,22 @@ export function conditionalSelects(fn: Func, _ctx: PassContext): number {
 
 const MAX_PHIS = 3;
 
+class LazyKnownBits {
+  #known: Uint8Array | null = null;
+  readonly #fn: Func;
+  constructor(fn: Func) {
+    this.#fn = fn;
+  }
+  /** the facts, computed now if not yet (call before changing the function) */
+  ensure(): Uint8Array {
+    return (this.#known ??= knownBits(this.#fn));
+  }
+  get(v: Inst): number {
+    const known = this.ensure();
+    return v.id < known.length ? known[v.id]! : 64;
+  }
+}
+
 /** An arm: only H reaches it, it only jumps to J, and holds only pure instructions. */
 function isArm(s: Block, h: Block): boolean {
   if (s.preds.length !== 1 || s.preds[0] !== h || s.succs.length !== 1 || s.split) return false;
@@ -53,7 +70,7 @@ interface Side {
   readonly sel: number;
 }
 
-function convert(fn: Func, h: Block, bits: { get(v: Inst): number }): boolean {
+function convert(fn: Func, h: Block, bits: LazyKnownBits): boolean {
   const br = h.terminator;
   const [t, f] = h.succs as [Block, Block];
   let join: Block;
@@ -138,6 +155,7 @@ function convert(fn: Func, h: Block, bits: { get(v: Inst): number }): boolean {
     }
   }
   // build the selects at the end of H
+  bits.ensure();
   const term = h.insts.pop()!;
   for (const m of moved) {
     m.block = h;

@@ -57,66 +57,15 @@ function immBits(x: Inst): number {
 export function knownBits(fn: Func): Uint8Array {
   const bits = new Uint8Array(fn.instCount).fill(64);
   const seen = new Uint8Array(fn.instCount);
-  const get = (v: Inst | null): number => (v === null || v.id >= bits.length ? 64 : bits[v.id]!);
-  const operandB = (x: Inst): number => (x.b === null ? immBits(x) : get(x.b));
-  const eval1 = (x: Inst): number => {
-    const w = x.w;
-    const cap = (n: number): number => (n < w ? n : w);
-    switch (x.op) {
-      case Op.Const:
-        return bitLength(x.k);
-      case Op.Load:
-        return (x.flags & FLAG_SIGNED) !== 0 ? 64 : x.size * 8;
-      case Op.LoadAcq:
-        return x.size * 8;
-      case Op.And:
-        return Math.min(get(x.a), operandB(x), w);
-      case Op.Or:
-      case Op.Xor:
-        return cap(Math.max(get(x.a), operandB(x)));
-      case Op.Add:
-        return cap(Math.max(get(x.a), operandB(x)) + 1);
-      case Op.Mul:
-        return cap(get(x.a) + operandB(x));
-      case Op.UDiv:
-        return cap(get(x.a));
-      case Op.UMod: {
-        // a % 0 is a (RFC 9669 4.1): only a divisor known to be non-zero bounds the result
-        const d = x.b;
-        const divisor = d === null ? (x.imm !== 0 ? immBits(x) : 64) : d.op === Op.Const && BigInt.asUintN(w, d.k) !== 0n ? get(d) : 64;
-        return cap(Math.min(get(x.a), divisor));
-      }
-      case Op.LShr:
-        return x.b === null ? Math.max(0, cap(get(x.a)) - x.imm) : cap(get(x.a));
-      case Op.Shl:
-        return x.b === null ? cap(get(x.a) + x.imm) : w;
-      case Op.Mov:
-        return w === 32 ? Math.min(32, get(x.a)) : get(x.a);
-      case Op.Zext:
-        return Math.min(x.imm, get(x.a));
-      case Op.Bswap:
-        return x.imm;
-      case Op.Ubfx:
-        return x.imm2;
-      case Op.Ubfiz:
-        return x.imm + x.imm2;
-      case Op.Phi: {
-        // optimistic: operands not seen yet (back edges) count as nothing until they are
-        let m = 0;
-        for (const a of x.args!) if (a !== x && a.id < bits.length && seen[a.id]) m = Math.max(m, bits[a.id]!);
-        return m;
-      }
-      default:
-        return w;
-    }
-  };
+  const state: KnownBitsState = { bits, seen, early: false };
   // rounds in reverse post-order: phis grow until nothing changes
   for (let round = 0; round < 8; round++) {
     let changed = false;
+    state.early = false;
     for (const b of fn.blocks) {
       for (const x of b.insts) {
         if (x.removed) continue;
-        const v = eval1(x);
+        const v = eval1(state, x);
         if (!seen[x.id]) {
           seen[x.id] = 1;
           bits[x.id] = v;
@@ -127,10 +76,90 @@ export function knownBits(fn: Func): Uint8Array {
         }
       }
     }
-    if (!changed) return bits;
+    // a first round that read no operand before its own round-one value was set (no back
+    // edge into a phi, nothing out of order) is already the fixed point: the next round would
+    // read the same values, compute the same facts and change nothing
+    if (!changed || (round === 0 && !state.early)) return bits;
   }
   // no fixed point in time: assume nothing of phis and recompute everything from them once
   bits.fill(64);
-  for (const b of fn.blocks) for (const x of b.insts) if (!x.removed && x.op !== Op.Phi) bits[x.id] = eval1(x);
+  for (const b of fn.blocks) for (const x of b.insts) if (!x.removed && x.op !== Op.Phi) bits[x.id] = eval1(state, x);
   return bits;
+}
+
+interface KnownBitsState {
+  readonly bits: Uint8Array;
+  readonly seen: Uint8Array;
+  /** an operand was read before its value was first set in this round */
+  early: boolean;
+}
+
+function get(s: KnownBitsState, v: Inst | null): number {
+  if (v === null || v.id >= s.bits.length) return 64;
+  if (s.seen[v.id] === 0) s.early = true;
+  return s.bits[v.id]!;
+}
+
+function operandB(s: KnownBitsState, x: Inst): number {
+  return x.b === null ? immBits(x) : get(s, x.b);
+}
+
+function cap(n: number, w: number): number {
+  return n < w ? n : w;
+}
+
+/** The fact of one instruction from its operands' current facts. */
+function eval1(s: KnownBitsState, x: Inst): number {
+  const w = x.w;
+  switch (x.op) {
+    case Op.Const:
+      return bitLength(x.k);
+    case Op.Load:
+      return (x.flags & FLAG_SIGNED) !== 0 ? 64 : x.size * 8;
+    case Op.LoadAcq:
+      return x.size * 8;
+    case Op.And:
+      return Math.min(get(s, x.a), operandB(s, x), w);
+    case Op.Or:
+    case Op.Xor:
+      return cap(Math.max(get(s, x.a), operandB(s, x)), w);
+    case Op.Add:
+      return cap(Math.max(get(s, x.a), operandB(s, x)) + 1, w);
+    case Op.Mul:
+      return cap(get(s, x.a) + operandB(s, x), w);
+    case Op.UDiv:
+      return cap(get(s, x.a), w);
+    case Op.UMod: {
+      // a % 0 is a (RFC 9669 4.1): only a divisor known to be non-zero bounds the result
+      const d = x.b;
+      const divisor = d === null ? (x.imm !== 0 ? immBits(x) : 64) : d.op === Op.Const && BigInt.asUintN(w, d.k) !== 0n ? get(s, d) : 64;
+      return cap(Math.min(get(s, x.a), divisor), w);
+    }
+    case Op.LShr:
+      return x.b === null ? Math.max(0, cap(get(s, x.a), w) - x.imm) : cap(get(s, x.a), w);
+    case Op.Shl:
+      return x.b === null ? cap(get(s, x.a) + x.imm, w) : w;
+    case Op.Mov:
+      return w === 32 ? Math.min(32, get(s, x.a)) : get(s, x.a);
+    case Op.Zext:
+      return Math.min(x.imm, get(s, x.a));
+    case Op.Bswap:
+      return x.imm;
+    case Op.Ubfx:
+      return x.imm2;
+    case Op.Ubfiz:
+      return x.imm + x.imm2;
+    case Op.Phi: {
+      // optimistic: operands not seen yet (back edges) count as nothing until they are
+      let m = 0;
+      for (const a of x.args!) {
+        if (a === x || a.id >= s.bits.length) continue;
+        if (s.seen[a.id]) m = Math.max(m, s.bits[a.id]!);
+        else s.early = true;
+      }
+      return m;
+    }
+    default:
+      return w;
+  }
 }
