@@ -63,7 +63,7 @@ async function worker(o) {
   const { oracleSource } = await import(dist('jit/fuzz/host-oracle.js'));
   const { jitExecutor } = await import(dist('jit/fuzz/jit-executor.js'));
   const { generateProgram } = await import(dist('bpf/program-generator.js'));
-  const { runMapFuzzCase } = await import(dist('jit/fuzz/maps.js'));
+  const { checkMapFuzzCase } = await import(dist('jit/fuzz/maps.js'));
   const { FUZZ_MAP_PROGRAMS } = await import(dist('jit/fuzz/maps.js'));
   const executor = jitExecutor({ optimize: o.optimize });
   const forms = new Set();
@@ -76,12 +76,12 @@ async function worker(o) {
   const say = (line) => writeSync(1, `${line}\n`);
   // self-test of the crash attribution: this seed dies like a JIT crash would
   const crashSeed = process.env.A64JIT_FUZZ_SELFTEST_CRASH_SEED;
-  // the plain fuzz's programs and expected results come in batches from the oracle (the host's
-  // own Node under qemu: src/jit/fuzz/host-oracle.ts); the map fuzz computes its own
-  const oracle = o.maps ? undefined : oracleSource();
+  // programs and expected results come in batches from the oracle (the host's own Node under
+  // qemu: src/jit/fuzz/host-oracle.ts)
+  const oracle = oracleSource(o.maps ? 'maps' : 'plain');
   let batch = [];
   for (let seed = o.start, n = 0; n < o.count; seed += o.stride, n++) {
-    if (oracle && batch.length === 0) {
+    if (batch.length === 0) {
       const b = await oracle.batch(seed, Math.min(ORACLE_BATCH, o.count - n), o.stride);
       for (const f of b.forms) forms.add(f);
       batch = [...b.cases].reverse();
@@ -89,7 +89,7 @@ async function worker(o) {
     if (crashSeed !== undefined && Number(crashSeed) === seed) process.kill(process.pid, 'SIGSEGV');
     const c = batch.pop();
     if (c && c.seed !== seed) throw new Error(`fuzz oracle: expected seed ${seed}, got ${c.seed}`);
-    const r = o.maps ? runMapFuzzCase(seed) : checkFuzzCase(c, executor);
+    const r = o.maps ? checkMapFuzzCase(c) : checkFuzzCase(c, executor);
     if (o.maps) {
       mapCalls += r.helperCalls;
       inlined += r.inlined;

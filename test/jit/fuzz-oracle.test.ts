@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { interpret } from '../../src/bpf/index.js';
 import { checkFuzzCase, runFuzzCase, type Executor } from '../../src/jit/fuzz/differential.js';
 import { HOST_NODE_ENV, oracleSource } from '../../src/jit/fuzz/host-oracle.js';
+import { computeMapOracleBatch } from '../../src/jit/fuzz/maps.js';
 import { computeOracleBatch, decodeOracleBatch, encodeOracleBatch } from '../../src/jit/fuzz/oracle.js';
 
 /**
@@ -61,14 +62,29 @@ describe('fuzz oracle batches', () => {
 
   it(`comes from another Node process when ${HOST_NODE_ENV} names one, byte for byte what this one computes`, async () => {
     expect(existsSync(main), `${main} (npm test compiles dist/ first)`).toBe(true);
-    const source = oracleSource({ [HOST_NODE_ENV]: process.execPath });
+    const source = oracleSource('plain', { [HOST_NODE_ENV]: process.execPath });
     expect(source.where).toBe(`host Node ${process.execPath}`);
     const batch = await source.batch(1000, 20, 3);
     expect(encodeOracleBatch(batch).equals(encodeOracleBatch(computeOracleBatch(1000, 20, 3)))).toBe(true);
-    expect(oracleSource({}).where).toBe('in process');
-    const usage = spawnSync(process.execPath, [main, '1', 'x'], { encoding: 'utf8' });
+    expect(oracleSource('plain', {}).where).toBe('in process');
+    const usage = spawnSync(process.execPath, [main, 'plain', '1', 'x'], { encoding: 'utf8' });
     expect(usage.status).toBe(2);
-    expect(usage.stderr).toContain('usage: oracle-main.js FIRST COUNT [STRIDE]');
-    await expect(oracleSource({ [HOST_NODE_ENV]: '/nonexistent/node' }).batch(0, 1)).rejects.toThrow(/fuzz oracle: cannot run \/nonexistent\/node/);
+    expect(usage.stderr).toContain('usage: oracle-main.js plain|maps FIRST COUNT [STRIDE]');
+    await expect(oracleSource('plain', { [HOST_NODE_ENV]: '/nonexistent/node' }).batch(0, 1)).rejects.toThrow(/fuzz oracle: cannot run \/nonexistent\/node/);
+  });
+
+  it('of the map fuzz carry the rewritten program and the final map contents, the same from the host Node', async () => {
+    const here = computeMapOracleBatch(40, 6);
+    const there = await oracleSource('maps', { [HOST_NODE_ENV]: process.execPath }).batch(40, 6);
+    expect(encodeOracleBatch(there).equals(encodeOracleBatch(here))).toBe(true);
+    for (const c of here.cases) {
+      const extra = JSON.parse(c.extra!) as { maps: string[]; helperCalls: number; inlined: number };
+      expect(extra.maps).toHaveLength(2);
+      expect(extra.helperCalls).toBeGreaterThan(0);
+      // even seeds run with the array lookups inlined: the program is the rewritten one
+      if (c.seed % 2 === 1) expect(extra.inlined).toBe(0);
+    }
+    expect(here.cases.some((c) => (JSON.parse(c.extra!) as { inlined: number }).inlined > 0)).toBe(true);
+    expect(here.cases.some((c) => (JSON.parse(c.extra!) as { maps: string[] }).maps.some((m) => m.length > 0))).toBe(true);
   });
 });

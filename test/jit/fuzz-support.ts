@@ -16,7 +16,7 @@ import { PASS_NAMES } from '../../src/jit/opt/index.js';
  * Under qemu the programs are generated and interpreted by the host's own Node (oracleSource,
  * src/jit/fuzz/host-oracle.ts), one chunk ahead of the JIT side, which compiles and runs them.
  */
-const CHUNK = 250;
+const CHUNK = 125;
 /** Full reports printed per chunk; later failures only list their seeds. */
 const FULL_REPORTS = 3;
 

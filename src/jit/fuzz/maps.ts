@@ -4,6 +4,7 @@ import { bufferAddress, interpreterHelpers, nativeHelpers } from '../../runtime/
 import { ArrayMap, createMap, type BpfMap } from '../../runtime/maps/index.js';
 import { JitProgram } from '../program.js';
 import { programText } from './differential.js';
+import type { OracleBatch, OracleCase } from './oracle.js';
 
 /**
  * Differential fuzzing with maps: random programs that look up, update and delete in an
@@ -37,66 +38,107 @@ export interface MapFuzzResult {
 
 const dump = (maps: readonly BpfMap[]): string[] => maps.map((m) => [...m.entries()].map(([k, v]) => `${Buffer.from(k).toString('hex')}=${Buffer.from(v).toString('hex')}`).sort().join(' '));
 
-/** Two sets of maps (one per engine), made once and emptied before every case (creation is slow under qemu). */
-let mapSets: { jit: BpfMap[]; interp: BpfMap[] } | undefined;
-function freshMaps(): { jit: BpfMap[]; interp: BpfMap[] } {
-  mapSets ??= { jit: descriptions(FUZZ_MAPS).map((d) => createMap(d, { cpus: 1 })), interp: descriptions(FUZZ_MAPS).map((d) => createMap(d, { cpus: 1 })) };
-  for (const m of [...mapSets.jit, ...mapSets.interp]) {
+/** One engine's set of maps, made once and emptied before every case (creation is slow under qemu). */
+const mapSets = new Map<'jit' | 'interp', BpfMap[]>();
+function freshMaps(engine: 'jit' | 'interp'): BpfMap[] {
+  let set = mapSets.get(engine);
+  if (!set) {
+    set = descriptions(FUZZ_MAPS).map((d) => createMap(d, { cpus: 1 }));
+    mapSets.set(engine, set);
+  }
+  for (const m of set) {
     if (m instanceof ArrayMap) m.regions()[0]!.bytes.fill(0);
     else for (const k of [...m.keys()]) m.delete(k);
   }
-  return mapSets;
+  return set;
 }
 
-export function runMapFuzzCase(seed: number): MapFuzzResult {
-  const program = generateProgram(seed, FUZZ_MAP_PROGRAMS);
-  const type = programType('plain');
-  const inline = seed % 2 === 0;
+/** What the interpreter side of a map case adds to an OracleCase (its `extra`). */
+interface MapExpectation {
+  /** final contents of each map, sorted key=value hex pairs */
+  readonly maps: readonly string[];
+  readonly helperCalls: number;
+  readonly inlined: number;
+}
+
+const resolver = (maps: readonly BpfMap[]) => (pseudo: number, imm: number): bigint => {
+  if (pseudo !== BpfPseudo.MAP_FD || maps[imm] === undefined) throw new Error(`lddw pseudo ${pseudo} imm ${imm}`);
+  return maps[imm]!.address;
+};
+
+/**
+ * The oracle side of a map case: the program of a seed, its array lookups inlined on even
+ * seeds (the shared fixups; the layout they use is relative to the map, so the same rewritten
+ * program serves both engines and both processes), run in the interpreter with fresh maps.
+ * The case's program is the rewritten one, the program the JIT must run.
+ */
+export function computeMapOracleCase(seed: number): OracleCase {
+  let program: GeneratedProgram;
+  try {
+    program = generateProgram(seed, FUZZ_MAP_PROGRAMS);
+  } catch (e) {
+    return { seed, error: `the generator failed (generator bug): ${(e as Error).stack ?? String(e)}` };
+  }
   const helperCalls = program.insns.filter((i) => i.code === 0x85 && i.src === 0).length;
-  const sets = freshMaps();
-  // Both engines run the same program: the fixups inline array lookups (their layout does
-  // not depend on which map set), or there is nothing to rewrite in a plain program.
+  const maps = freshMaps('interp');
   let insns: readonly BpfInsn[] = program.insns;
   let inlined = 0;
-  if (inline) {
-    const prepared = prepareProgram(program.insns, { type, arrayLayout: (i: number) => (sets.jit[i] instanceof ArrayMap ? (sets.jit[i] as ArrayMap).inlineLayout() : undefined) });
+  if (seed % 2 === 0) {
+    const prepared = prepareProgram(program.insns, { type: programType('plain'), arrayLayout: (i: number) => (maps[i] instanceof ArrayMap ? (maps[i] as ArrayMap).inlineLayout() : undefined) });
     insns = prepared.insns;
     inlined = prepared.rewrites.inlinedLookups;
   }
-  const run = (engine: 'jit' | 'interpreter'): { value: bigint; mem: Uint8Array; maps: string[] } => {
-    const maps = engine === 'jit' ? sets.jit : sets.interp;
-    const resolvePseudo = (pseudo: number, imm: number): bigint => {
-      if (pseudo !== BpfPseudo.MAP_FD || maps[imm] === undefined) throw new Error(`lddw pseudo ${pseudo} imm ${imm}`);
-      return maps[imm]!.address;
-    };
-    const out = engine === 'jit' ? runJit(insns, program, resolvePseudo) : runInterpreter(insns, program, maps, resolvePseudo);
-    return { ...out, maps: dump(maps) };
-  };
-  let jit: ReturnType<typeof run>;
-  let interp: ReturnType<typeof run>;
+  const run = { ...program, insns: [...insns] };
   try {
-    jit = run('jit');
+    const r = runInterpreter(insns, program, maps, resolver(maps));
+    const extra: MapExpectation = { maps: dump(maps), helperCalls, inlined };
+    return { seed, program: run, expected: { value: r.value, mem: r.mem, instructions: 0 }, extra: JSON.stringify(extra) };
   } catch (e) {
-    return failure(seed, program, `the JIT failed: ${(e as Error).message}`, helperCalls);
+    return { seed, program: run, error: `the interpreter failed (generator bug?): ${(e as Error).message}`, extra: JSON.stringify({ maps: [], helperCalls, inlined }) };
   }
+}
+
+export function computeMapOracleBatch(first: number, count: number, stride = 1): OracleBatch {
+  const cases: OracleCase[] = [];
+  for (let k = 0; k < count; k++) cases.push(computeMapOracleCase(first + k * stride));
+  return { cases, forms: [] };
+}
+
+/** The JIT side of a map case whose interpreter result is known (computed here or by the host's Node). */
+export function checkMapFuzzCase(oracle: OracleCase): MapFuzzResult {
+  const { seed } = oracle;
+  const exp = oracle.extra ? (JSON.parse(oracle.extra) as MapExpectation) : { maps: [], helperCalls: 0, inlined: 0 };
+  const { helperCalls, inlined } = exp;
+  if (!oracle.program) return { seed, ok: false, helperCalls, inlined: 0, report: `fuzz-maps: seed ${seed}\n${oracle.error ?? 'no program'}` };
+  if (!oracle.expected) return failure(seed, `${oracle.error ?? 'no interpreter result'}`, helperCalls);
+  const maps = freshMaps('jit');
+  let jit: { value: bigint; mem: Uint8Array };
   try {
-    interp = run('interpreter');
+    jit = runJit(oracle.program.insns, oracle.program, resolver(maps));
   } catch (e) {
-    return failure(seed, program, `the interpreter failed (generator bug?): ${(e as Error).message}`, helperCalls);
+    return failure(seed, `the JIT failed: ${(e as Error).message}`, helperCalls);
   }
+  const jitMaps = dump(maps);
+  const interp = oracle.expected;
   const memEqual = Buffer.from(jit.mem).equals(Buffer.from(interp.mem));
-  const mapsEqual = jit.maps.every((m, i) => m === interp.maps[i]);
+  const mapsEqual = jitMaps.every((m, i) => m === exp.maps[i]);
   if (jit.value === interp.value && memEqual && mapsEqual) return { seed, ok: true, helperCalls, inlined };
   const lines = [
     `R0: interpreter 0x${interp.value.toString(16)}, JIT 0x${jit.value.toString(16)}`,
     `memory: ${memEqual ? 'equal' : 'DIFFERENT'}`,
-    ...FUZZ_MAPS.map((_, i) => `map m${i}: ${jit.maps[i] === interp.maps[i] ? 'equal' : `DIFFERENT\n  interpreter ${interp.maps[i]}\n  JIT         ${jit.maps[i]}`}`),
+    ...FUZZ_MAPS.map((_, i) => `map m${i}: ${jitMaps[i] === exp.maps[i] ? 'equal' : `DIFFERENT\n  interpreter ${exp.maps[i]}\n  JIT         ${jitMaps[i]}`}`),
   ];
-  return failure(seed, program, `MISMATCH (${inline ? 'array lookups inlined' : 'native lookups'})\n${lines.join('\n')}`, helperCalls);
+  return failure(seed, `MISMATCH (${seed % 2 === 0 ? 'array lookups inlined' : 'native lookups'})\n${lines.join('\n')}`, helperCalls);
 }
 
-function failure(seed: number, program: GeneratedProgram, what: string, helperCalls: number): MapFuzzResult {
-  return { seed, ok: false, helperCalls, inlined: 0, report: `fuzz-maps: seed ${seed}\n${what}\nprogram:\n${programText(program.insns)}` };
+/** Both sides of a map case in this process. */
+export function runMapFuzzCase(seed: number): MapFuzzResult {
+  return checkMapFuzzCase(computeMapOracleCase(seed));
+}
+
+function failure(seed: number, what: string, helperCalls: number): MapFuzzResult {
+  // the report shows the program as generated (before the fixups), regenerated from its seed
+  return { seed, ok: false, helperCalls, inlined: 0, report: `fuzz-maps: seed ${seed}\n${what}\nprogram:\n${programText(generateProgram(seed, FUZZ_MAP_PROGRAMS).insns)}` };
 }
 
 let jitBuffer: Buffer | undefined;

@@ -13,8 +13,9 @@ import { generateProgram, programForms, type GeneratedProgram } from '../../bpf/
  * Cases travel as one binary batch (little-endian):
  *   u32 magic, u32 case count, u32 forms length, forms (UTF-8, '\n'-separated), then per case:
  *   u32 seed, u8 status (0 ok, 1 the generator failed, 2 the interpreter rejected the program),
- *   u32 functions, u32 executed, u64 R0, u32 slots, u32 mem length, u32 text length,
- *   slots x 8 bytes of bytecode, the initial memory, the final memory, the text (an error).
+ *   u32 functions, u32 executed, u64 R0, u32 slots, u32 mem length, u32 text length, u32 extra
+ *   length, slots x 8 bytes of bytecode, the initial memory, the final memory, the text (an
+ *   error), the extra (JSON a kind of fuzz adds, e.g. the map fuzz's final map contents).
  */
 export interface OracleCase {
   readonly seed: number;
@@ -24,7 +25,12 @@ export interface OracleCase {
   readonly expected?: { readonly value: bigint; readonly mem: Uint8Array; readonly instructions: number };
   /** why there is no program or no expected result */
   readonly error?: string;
+  /** what else this kind of fuzz expects (JSON text; the map fuzz: final map contents) */
+  readonly extra?: string;
 }
+
+/** The fuzzers whose oracle can run elsewhere: the plain one and the map fuzz (maps.ts). */
+export type OracleKind = 'plain' | 'maps';
 
 export interface OracleBatch {
   readonly cases: readonly OracleCase[];
@@ -73,7 +79,8 @@ export function encodeOracleBatch(batch: OracleBatch): Buffer {
     const mem = c.program ? Buffer.from(c.program.mem) : Buffer.alloc(0);
     const final = c.expected ? Buffer.from(c.expected.mem) : Buffer.alloc(0);
     const text = Buffer.from(c.error ?? '', 'utf8');
-    const h = Buffer.alloc(33);
+    const extra = Buffer.from(c.extra ?? '', 'utf8');
+    const h = Buffer.alloc(37);
     h.writeUInt32LE(c.seed, 0);
     h.writeUInt8(!c.program ? 1 : !c.expected ? 2 : 0, 4);
     h.writeUInt32LE(c.program?.functions ?? 0, 5);
@@ -82,7 +89,8 @@ export function encodeOracleBatch(batch: OracleBatch): Buffer {
     h.writeUInt32LE(code.length / 8, 21);
     h.writeUInt32LE(mem.length, 25);
     h.writeUInt32LE(text.length, 29);
-    parts.push(h, code, mem, final, text);
+    h.writeUInt32LE(extra.length, 33);
+    parts.push(h, code, mem, final, text, extra);
   }
   return Buffer.concat(parts);
 }
@@ -103,7 +111,7 @@ export function decodeOracleBatch(bytes: Buffer): OracleBatch {
   at += formsLength;
   const cases: OracleCase[] = [];
   for (let k = 0; k < count; k++) {
-    need(33, `case ${k} header`);
+    need(37, `case ${k} header`);
     const seed = bytes.readUInt32LE(at);
     const status = bytes.readUInt8(at + 4);
     const functions = bytes.readUInt32LE(at + 5);
@@ -112,9 +120,10 @@ export function decodeOracleBatch(bytes: Buffer): OracleBatch {
     const slots = bytes.readUInt32LE(at + 21);
     const memLength = bytes.readUInt32LE(at + 25);
     const textLength = bytes.readUInt32LE(at + 29);
-    at += 33;
+    const extraLength = bytes.readUInt32LE(at + 33);
+    at += 37;
     const finalLength = status === 0 ? memLength : 0;
-    need(slots * 8 + memLength + finalLength + textLength, `case ${k} (seed ${seed}) body`);
+    need(slots * 8 + memLength + finalLength + textLength + extraLength, `case ${k} (seed ${seed}) body`);
     const insns = decodeProgram(bytes.subarray(at, at + slots * 8));
     at += slots * 8;
     const mem = new Uint8Array(bytes.subarray(at, at + memLength));
@@ -123,6 +132,8 @@ export function decodeOracleBatch(bytes: Buffer): OracleBatch {
     at += finalLength;
     const error = textLength > 0 ? bytes.toString('utf8', at, at + textLength) : undefined;
     at += textLength;
+    const extra = extraLength > 0 ? bytes.toString('utf8', at, at + extraLength) : undefined;
+    at += extraLength;
     // maxCost and arities are the generator's bookkeeping; the JIT side needs neither
     const program: GeneratedProgram | undefined = status === 1 ? undefined : { seed, insns, mem, functions, maxCost: 0, arities: [] };
     cases.push({
@@ -130,6 +141,7 @@ export function decodeOracleBatch(bytes: Buffer): OracleBatch {
       ...(program ? { program } : {}),
       ...(status === 0 ? { expected: { value, mem: final, instructions } } : {}),
       ...(error !== undefined ? { error } : {}),
+      ...(extra !== undefined ? { extra } : {}),
     });
   }
   if (at !== bytes.length) throw new Error(`oracle batch: ${bytes.length - at} unexpected bytes after case ${count}`);
