@@ -126,18 +126,19 @@ export function buildFunction(fnInfo: FunctionInfo, o: BuildOptions): Func {
   // reverse post-order from the entry; unreachable blocks are dropped
   const rpo: Block[] = [];
   {
-    const state = new Map<Block, number>();
+    // visited, by block id (the entry is block 0, the others follow)
+    const state = new Uint8Array(blocks.length + 1);
     const stack: Block[] = [entry];
     const index: number[] = [0];
-    state.set(entry, 1);
+    state[entry.id] = 1;
     while (stack.length > 0) {
       const b = stack[stack.length - 1]!;
       const i = index[index.length - 1]!;
       if (i < b.succs.length) {
         index[index.length - 1] = i + 1;
         const s = b.succs[i]!;
-        if (!state.has(s)) {
-          state.set(s, 1);
+        if (state[s.id] === 0) {
+          state[s.id] = 1;
           stack.push(s);
           index.push(0);
         }
@@ -148,7 +149,7 @@ export function buildFunction(fnInfo: FunctionInfo, o: BuildOptions): Func {
       }
     }
     rpo.reverse();
-    for (const b of blocks) if (!state.has(b)) for (let pc = b.start; pc < blockEnd.get(b)!; pc++) fn.fate(pc, 'unreachable');
+    for (const b of blocks) if (state[b.id] === 0) for (let pc = b.start; pc < blockEnd.get(b)!; pc++) fn.fate(pc, 'unreachable');
   }
   rpo.forEach((b, i) => (b.order = i));
   for (const b of rpo) for (const s of b.succs) s.preds.push(b);
@@ -164,9 +165,9 @@ export function buildFunction(fnInfo: FunctionInfo, o: BuildOptions): Func {
     for (let pc = b.start; pc < stop; pc++) {
       const k = kinds[pc];
       if (k === undefined) continue;
-      const [r, w] = readsWrites(program[pc]!, k, pc, o, slotOf);
+      const r = readsWrites(program[pc]!, k, pc, o, slotOf);
       u |= r & ~d;
-      d |= w;
+      d |= writes;
     }
     use[b.order] = u;
     def[b.order] = d;
@@ -276,55 +277,68 @@ export function removeTrivialPhis(fn: Func): number {
   return removed;
 }
 
-/** Registers (and promoted slots) an instruction reads and writes, as masks. */
-function readsWrites(insn: BpfInsn, k: InsnKind, pc: number, o: BuildOptions, slotOf: (off: number, size: number) => number): [number, number] {
-  const bit = (r: number): number => (r === BPF_REG_FP ? 0 : 1 << r);
+/** The registers (and promoted slots) the last readsWrites call found written, as a mask. */
+let writes = 0;
+
+const bit = (r: number): number => (r === BPF_REG_FP ? 0 : 1 << r);
+
+/** reads, with `writes` set to w */
+function rw(reads: number, w: number): number {
+  writes = w;
+  return reads;
+}
+
+/**
+ * Registers (and promoted slots) an instruction reads, as a mask; what it writes goes to
+ * `writes` (no pair allocated per slot: this runs for every slot of every function).
+ */
+function readsWrites(insn: BpfInsn, k: InsnKind, pc: number, o: BuildOptions, slotOf: (off: number, size: number) => number): number {
   switch (k.kind) {
     case 'alu':
-      if (k.op === BpfAluOp.MOV) return [k.source === 'reg' ? bit(insn.src) : 0, bit(insn.dst)];
-      return [bit(insn.dst) | (k.source === 'reg' ? bit(insn.src) : 0), bit(insn.dst)];
+      if (k.op === BpfAluOp.MOV) return rw(k.source === 'reg' ? bit(insn.src) : 0, bit(insn.dst));
+      return rw(bit(insn.dst) | (k.source === 'reg' ? bit(insn.src) : 0), bit(insn.dst));
     case 'neg':
     case 'end':
-      return [bit(insn.dst), bit(insn.dst)];
+      return rw(bit(insn.dst), bit(insn.dst));
     case 'ja':
-      return [0, 0];
+      return rw(0, 0);
     case 'jcond':
-      return [bit(insn.dst) | (k.source === 'reg' ? bit(insn.src) : 0), 0];
+      return rw(bit(insn.dst) | (k.source === 'reg' ? bit(insn.src) : 0), 0);
     case 'call-helper':
     case 'call-native':
-      return [ARG_MASK, CALL_DEFS];
+      return rw(ARG_MASK, CALL_DEFS);
     case 'call-local':
-      return [o.calleeLiveIn(pc + 1 + k.offset), CALL_DEFS];
+      return rw(o.calleeLiveIn(pc + 1 + k.offset), CALL_DEFS);
     case 'callx':
-      return [bit(k.reg) | o.indirectLiveIn, CALL_DEFS];
+      return rw(bit(k.reg) | o.indirectLiveIn, CALL_DEFS);
     case 'exit':
-      return [1, 0];
+      return rw(1, 0);
     case 'lddw':
-      return [0, bit(insn.dst)];
+      return rw(0, bit(insn.dst));
     case 'load': {
-      if (k.stackArg) return [0, bit(insn.dst)];
+      if (k.stackArg) return rw(0, bit(insn.dst));
       if (insn.src === BPF_REG_FP) {
         const s = slotOf(insn.off, k.size);
-        return [s >= 0 ? 1 << s : 0, bit(insn.dst)];
+        return rw(s >= 0 ? 1 << s : 0, bit(insn.dst));
       }
-      return [bit(insn.src), bit(insn.dst)];
+      return rw(bit(insn.src), bit(insn.dst));
     }
     case 'store': {
       const value = k.source === 'reg' ? bit(insn.src) : 0;
-      if (k.stackArg) return [value, 0];
+      if (k.stackArg) return rw(value, 0);
       if (insn.dst === BPF_REG_FP) {
         const s = slotOf(insn.off, k.size);
-        return [value, s >= 0 ? 1 << s : 0];
+        return rw(value, s >= 0 ? 1 << s : 0);
       }
-      return [bit(insn.dst) | value, 0];
+      return rw(bit(insn.dst) | value, 0);
     }
     case 'atomic':
-      if (k.op === (BpfAtomicOp.CMPXCHG & 0xf0)) return [bit(insn.dst) | bit(insn.src) | 1, 1];
-      return [bit(insn.dst) | bit(insn.src), k.fetch || k.op === (BpfAtomicOp.XCHG & 0xf0) ? bit(insn.src) : 0];
+      if (k.op === (BpfAtomicOp.CMPXCHG & 0xf0)) return rw(bit(insn.dst) | bit(insn.src) | 1, 1);
+      return rw(bit(insn.dst) | bit(insn.src), k.fetch || k.op === (BpfAtomicOp.XCHG & 0xf0) ? bit(insn.src) : 0);
     case 'load-acquire':
-      return [bit(insn.src), bit(insn.dst)];
+      return rw(bit(insn.src), bit(insn.dst));
     case 'store-release':
-      return [bit(insn.dst) | bit(insn.src), 0];
+      return rw(bit(insn.dst) | bit(insn.src), 0);
     case 'ld-legacy':
       throw new OptUnsupported('legacy packet access');
   }
@@ -332,7 +346,8 @@ function readsWrites(insn: BpfInsn, k: InsnKind, pc: number, o: BuildOptions, sl
 
 /** Stack slots of a function whose frame address never escapes (fills fn.frameBytes). */
 function frameAnalysis(fn: Func, program: readonly BpfInsn[], kinds: readonly (InsnKind | undefined)[], start: number, end: number, limit = MAX_SLOTS): Slot[] {
-  const accesses = new Map<string, { off: number; size: 1 | 2 | 4 | 8; count: number; weight: number; pinned: boolean }>();
+  // by (off + 512) * 16 + size: one number per distinct access
+  const accesses = new Map<number, { off: number; size: 1 | 2 | 4 | 8; count: number; weight: number; pinned: boolean }>();
   const depth = loopNesting(program, kinds, start, end);
   const touched = new Uint16Array(STACK_FRAME_SIZE); // accesses per byte below R10
   let escapes = false;
@@ -382,7 +397,7 @@ function frameAnalysis(fn: Func, program: readonly BpfInsn[], kinds: readonly (I
       escapes = true; // outside the frame: leave it exactly as the 1:1 path would
       continue;
     }
-    const key = `${off}:${size}`;
+    const key = (off + STACK_FRAME_SIZE) * 16 + size;
     const a = accesses.get(key) ?? { off, size, count: 0, weight: 0, pinned: false };
     a.count++;
     a.weight += 8 ** Math.min(depth[pc - start]!, 6);

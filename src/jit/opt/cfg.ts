@@ -19,10 +19,18 @@ export function removeEdge(from: Block, to: Block): void {
   }
 }
 
-/** Blocks in reverse post-order from the entry (unreachable ones left out). */
+/** Stamps of reversePostOrder walks: blocks a walk reaches get its number in `visit`. */
+let walks = 0;
+
+/**
+ * Blocks in reverse post-order from the entry (unreachable ones left out). Every block it
+ * returns has `visit` equal to the entry's afterwards (until the next walk): reachability
+ * without a set.
+ */
 export function reversePostOrder(fn: Func): Block[] {
   const out: Block[] = [];
-  const seen = new Set<Block>([fn.entry]);
+  const stamp = (walks = (walks + 1) | 0) === 0 ? (walks = 1) : walks;
+  fn.entry.visit = stamp;
   const stack: Block[] = [fn.entry];
   const index: number[] = [0];
   while (stack.length > 0) {
@@ -31,8 +39,8 @@ export function reversePostOrder(fn: Func): Block[] {
     if (i < b.succs.length) {
       index[index.length - 1] = i + 1;
       const s = b.succs[i]!;
-      if (!seen.has(s)) {
-        seen.add(s);
+      if (s.visit !== stamp) {
+        s.visit = stamp;
         stack.push(s);
         index.push(0);
       }
@@ -56,13 +64,13 @@ export function simplifyCfg(fn: Func): number {
   let changed = 0;
   // unreachable blocks
   const live = reversePostOrder(fn);
-  const reachable = new Set(live);
+  const reachable = fn.entry.visit;
   for (const b of fn.blocks) {
-    if (reachable.has(b)) continue;
+    if (b.visit === reachable) continue;
     b.removed = true;
     changed++;
     for (const x of b.insts) if (x.pc >= 0) fn.fate(x.pc, 'unreachable');
-    for (const s of [...b.succs]) if (reachable.has(s)) removeEdge(b, s);
+    for (const s of [...b.succs]) if (s.visit === reachable) removeEdge(b, s);
   }
   fn.blocks = live;
   removeSingleOperandPhis(fn);
@@ -87,9 +95,9 @@ export function simplifyCfg(fn: Func): number {
   }
   // blocks nobody reaches any more (threaded around)
   const live2 = reversePostOrder(fn);
-  const reach2 = new Set(live2);
+  const reach2 = fn.entry.visit;
   for (const b of fn.blocks) {
-    if (reach2.has(b)) continue;
+    if (b.visit === reach2) continue;
     b.removed = true;
     for (const s of [...b.succs]) removeEdge(b, s);
   }

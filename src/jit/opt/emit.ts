@@ -154,6 +154,9 @@ const EXTENDS: Partial<Record<Mod, Extend>> = {
   [Mod.Sxtw]: 'sxtw',
 };
 
+/** CSEL, CSINC, CSINV, CSNEG by a Csel's `amount` (sel) */
+const SELECTS = [csel, csinc, csinv, csneg] as const;
+
 interface Move {
   /** destination register number */
   readonly to: number;
@@ -281,11 +284,18 @@ export function emitFunction(pe: ProgramEmitter, fn: Func, layout: readonly Bloc
     pe.mark(fn.info.start);
   }
 
-  let flags: string | null = null;
+  // the compare whose flags are live (a Csel's c, d or imm, condition and size), so that
+  // consecutive selects on one compare emit it once; flagsFrom null: none
+  let flagsFrom: Inst | null = null;
+  let flagsD: Inst | null = null;
+  let flagsImm = 0;
+  let flagsCond = 0;
+  let flagsSize = 0;
+  const sameFlags = (x: Inst): boolean =>
+    flagsFrom !== null && flagsFrom.id === x.c!.id && (x.d === null ? flagsD === null && flagsImm === x.imm : flagsD !== null && flagsD.id === x.d.id) && flagsCond === x.imm2 && flagsSize === x.size;
   const compare = (x: Inst): Cond => {
-    const key = `${x.c!.id}:${x.d?.id ?? 'i' + x.imm}:${x.imm2}:${x.size}`;
     const w = x.size === 4 ? 32 : 64;
-    if (flags !== key) {
+    if (!sameFlags(x)) {
       const lhs = RN(x.c!, w);
       if (x.d !== null) a.emit(x.imm2 === BpfJmpOp.JSET || x.imm2 === JNSET ? tstReg(lhs, R(x.d, w)) : cmpReg(lhs, R(x.d, w)));
       else {
@@ -312,10 +322,10 @@ export function emitFunction(pe: ProgramEmitter, fn: Func, layout: readonly Bloc
     // never branched to
     if (b.split && (hoisted.has(b.id) || phiMoves(b, b.succs[0]!).length === 0)) continue;
     a.bind(labelOf(b));
-    flags = null;
+    flagsFrom = null;
     for (const x of b.insts) {
       pc = x.pc;
-      if (x.op !== Op.Csel) flags = null;
+      if (x.op !== Op.Csel) flagsFrom = null;
       switch (x.op) {
         case Op.Phi:
         case Op.Param:
@@ -601,8 +611,12 @@ export function emitFunction(pe: ProgramEmitter, fn: Func, layout: readonly Bloc
         return;
       case Op.Csel: {
         const cond = compare(x);
-        flags = `${x.c!.id}:${x.d?.id ?? 'i' + x.imm}:${x.imm2}:${x.size}`;
-        const f = [csel, csinc, csinv, csneg][x.amount]!;
+        flagsFrom = x.c!;
+        flagsD = x.d;
+        flagsImm = x.imm;
+        flagsCond = x.imm2;
+        flagsSize = x.size;
+        const f = SELECTS[x.amount]!;
         a.emit(f(D(x), R(x.a!, w), R(x.b!, w), cond));
         return;
       }
@@ -751,6 +765,7 @@ function emitEpilogue(a: Assembler, frame: OptFrame, pairs: readonly [number, nu
  * to be read by another; a cycle is broken through x16 (never allocated).
  */
 export function parallelMove(a: Assembler, moves: readonly Move[]): void {
+  if (moves.length === 0) return;
   const pending = moves.filter((m) => m.from !== m.to);
   const regMoves = pending.filter((m) => typeof m.from === 'number') as { to: number; from: number }[];
   const constMoves = pending.filter((m) => typeof m.from === 'bigint') as { to: number; from: bigint }[];

@@ -178,6 +178,8 @@ export class Block {
   removed = false;
   /** an empty block made on a critical edge to hold phi moves */
   split = false;
+  /** traversal stamp (cfg.ts reversePostOrder): reached by the walk with this number */
+  visit = 0;
 
   constructor(id: number, start: number) {
     this.id = id;

@@ -30,6 +30,14 @@ interface Leaf {
 
 function mergeInBlock(fn: Func, b: Block, ctx: PassContext): number {
   const insts = b.insts;
+  // a merge needs two loads of this block and an OR (or ADD) of registers: most blocks have not
+  let loads = 0;
+  let roots = 0;
+  for (const x of insts) {
+    if (x.op === Op.Load) loads++;
+    else if ((x.op === Op.Or || x.op === Op.Add) && x.b !== null) roots++;
+  }
+  if (loads < 2 || roots === 0) return 0;
   const index = new Map<Inst, number>();
   insts.forEach((x, i) => index.set(x, i));
   // positions of instructions that may change memory
