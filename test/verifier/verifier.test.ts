@@ -172,6 +172,16 @@ describe('verifier: helpers and maps', () => {
 
   it('helpers by prototype and program type', () => {
     expect(rejection('call 999; exit').reason).toBe('invalid func unknown#999');
+    // CALL src 2 reaches only the natives the embedder gives (found by npm run fuzz:verifier,
+    // seeds 145758, 182612, 209085, 265734: a mutated call became a native call and was accepted)
+    const callNative8 = [
+      { code: 0xb7, dst: 1, src: 0, off: 0, imm: 1 },
+      { code: 0x85, dst: 0, src: 2, off: 0, imm: 8 },
+      { code: 0x95, dst: 0, src: 0, off: 0, imm: 0 },
+    ];
+    expect(rejection(callNative8).reason).toBe('unknown native function id 8');
+    expect(rejection(callNative8).pc).toBe(1);
+    accepts(callNative8, { natives: new Map([[8, { arity: 1 }]]) });
     expect(rejection('r1 = 0; call 44; exit').reason).toBe('program of this type cannot use helper bpf_xdp_adjust_head#44');
     expect(rejection('*(u64 *)(r10 - 8) = 0; r1 = r10; r1 += -8; r2 = 8; call 6; exit').reason).toBe('R3 !read_ok');
     expect(rejection('r1 = r10; r1 += -8; r2 = 0; call 6; exit').reason).toBe('R2 invalid zero-sized read');

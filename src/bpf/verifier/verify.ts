@@ -49,7 +49,9 @@ export function verifyProgram(insns: readonly BpfInsn[], options: VerifyOptions 
   let info;
   try {
     info = validateProgram(insns, {
-      ...(options.natives ? { natives: options.natives } : {}),
+      // no natives given means none exist: validation alone lets any id through (it only
+      // checks structure), but a verified program may call only what the embedder provides
+      natives: options.natives ?? new Map(),
       legacyPacketAccess: options.programType?.legacyPacketAccess === true,
     });
   } catch (e) {
