@@ -93,6 +93,10 @@ export function validateProgram(program: readonly BpfInsn[], options: ValidateOp
   const tail = new Uint8Array(len);
   const infos: OpcodeInfo[] = new Array<OpcodeInfo>(len);
   let usesStackArgs = false;
+  let localCalls = 0;
+  // Functions: the entry point and every target of a local call or function address.
+  const starts = new Set<number>([0]);
+  const callbacks = new Set<number>();
 
   // Pass 1: each instruction on its own.
   for (let pc = 0; pc < len; pc++) {
@@ -113,7 +117,11 @@ export function validateProgram(program: readonly BpfInsn[], options: ValidateOp
         if (second === undefined) fail('lddw is the last slot: its second half is missing', pc);
         const t = second as BpfInsn;
         if (t.code !== 0 || t.dst !== 0 || t.src !== 0 || t.off !== 0) fail('invalid second slot of lddw: code, registers and offset must be 0', pc + 1);
-        if (insn.src === BpfPseudo.FUNC) checkCallTarget(program, callTarget(insn, pc), pc);
+        if (insn.src === BpfPseudo.FUNC) {
+          checkCallTarget(program, callTarget(insn, pc), pc);
+          starts.add(callTarget(insn, pc));
+          callbacks.add(callTarget(insn, pc));
+        }
         lddwTails.add(pc + 1);
         tail[pc + 1] = 1;
         pc++;
@@ -126,8 +134,11 @@ export function validateProgram(program: readonly BpfInsn[], options: ValidateOp
         break;
       }
       case 'call':
-        if (insn.src === 1) checkCallTarget(program, callTarget(insn, pc), pc);
-        else if (insn.src === 0 && options.helpers && !options.helpers.has(insn.imm)) fail(`unknown helper function id ${insn.imm}`, pc);
+        if (insn.src === 1) {
+          checkCallTarget(program, callTarget(insn, pc), pc);
+          starts.add(callTarget(insn, pc));
+          localCalls++;
+        } else if (insn.src === 0 && options.helpers && !options.helpers.has(insn.imm)) fail(`unknown helper function id ${insn.imm}`, pc);
         else if (insn.src === 2 && options.natives && !options.natives.has(insn.imm)) fail(`unknown native function id ${insn.imm}`, pc);
         break;
       default:
@@ -135,7 +146,7 @@ export function validateProgram(program: readonly BpfInsn[], options: ValidateOp
     }
   }
   // Jumps into the second half of an LDDW (needs all tails known first).
-  for (let pc = 0; pc < len; pc++) {
+  for (let pc = 0; pc < len && lddwTails.size > 0; pc++) {
     const info = infos[pc];
     if (!info || tail[pc] === 1) continue;
     if (info.form === 'ja' || info.form === 'jcond') {
@@ -147,18 +158,6 @@ export function validateProgram(program: readonly BpfInsn[], options: ValidateOp
     if (callsLocal && tail[callTarget(insn, pc)] === 1) fail(`call into the middle of ldimm64 insn ${callTarget(insn, pc) - 1}`, pc);
   }
 
-  // Functions: the entry point and every target of a local call or function address.
-  const starts = new Set<number>([0]);
-  const callbacks = new Set<number>();
-  for (let pc = 0; pc < len; pc++) {
-    const insn = program[pc] as BpfInsn;
-    if (tail[pc] === 1) continue;
-    if (infos[pc]?.form === 'call' && insn.src === 1) starts.add(callTarget(insn, pc));
-    if (infos[pc]?.form === 'lddw' && insn.src === BpfPseudo.FUNC) {
-      starts.add(callTarget(insn, pc));
-      callbacks.add(callTarget(insn, pc));
-    }
-  }
   const sorted = [...starts].sort((a, b) => a - b);
   const funcOf = new Int32Array(len);
   sorted.forEach((s, i) => {
@@ -182,7 +181,7 @@ export function validateProgram(program: readonly BpfInsn[], options: ValidateOp
   // Call graph: acyclic and at most MAX_CALL_FRAMES deep.
   const callees: number[][] = sorted.map(() => []);
   const callSites: { pc: number; from: number; to: number }[] = [];
-  for (let pc = 0; pc < len; pc++) {
+  for (let pc = 0; pc < len && localCalls > 0; pc++) {
     const insn = program[pc] as BpfInsn;
     if (tail[pc] === 1 || infos[pc]?.form !== 'call' || insn.src !== 1) continue;
     const from = funcOf[pc] as number;
@@ -217,7 +216,7 @@ export function validateProgram(program: readonly BpfInsn[], options: ValidateOp
   // Stack arguments (R11).
   const slotsIn = sorted.map(() => 0);
   const slotsOut = sorted.map(() => 0);
-  for (let pc = 0; pc < len; pc++) {
+  for (let pc = 0; pc < len && usesStackArgs; pc++) {
     if (tail[pc] === 1) continue;
     const insn = program[pc] as BpfInsn;
     const f = funcOf[pc] as number;

@@ -225,15 +225,24 @@ function assemble(
         if (!l) throw new JitCompileError(`slot ${start} is not the start of a function`, pc);
         return l;
       },
+      // near: one branch; far: the inverted branch over an unconditional B (+-128 MiB)
       branchTo(cond: Cond, targetPc: number) {
-        farOrNear(targetPc, () => a.bCond(cond, labelOf(targetPc)), (skip) => a.bCond(invertCond(cond), skip));
+        if (far.has(pc)) {
+          const skip = a.newLabel();
+          a.bCond(invertCond(cond), skip);
+          farJump(targetPc, skip);
+        } else if (estimate) placeholder(targetPc);
+        else a.bCond(cond, labelOf(targetPc));
       },
       compareBranchTo(nonZero: boolean, reg: GpReg, targetPc: number) {
-        farOrNear(
-          targetPc,
-          () => (nonZero ? a.cbnz(reg, labelOf(targetPc)) : a.cbz(reg, labelOf(targetPc))),
-          (skip) => (nonZero ? a.cbz(reg, skip) : a.cbnz(reg, skip)),
-        );
+        if (far.has(pc)) {
+          const skip = a.newLabel();
+          if (nonZero) a.cbz(reg, skip);
+          else a.cbnz(reg, skip);
+          farJump(targetPc, skip);
+        } else if (estimate) placeholder(targetPc);
+        else if (nonZero) a.cbnz(reg, labelOf(targetPc));
+        else a.cbz(reg, labelOf(targetPc));
       },
       jumpTo(targetPc: number) {
         if (estimate) a.emit(nop());
@@ -241,19 +250,16 @@ function assemble(
       },
     };
 
-    /** near: one branch; far: the inverted branch over an unconditional B (+-128 MiB). */
-    function farOrNear(targetPc: number, near: () => void, inverted: (skip: Label) => void): void {
-      if (far.has(pc)) {
-        const skip = a.newLabel();
-        inverted(skip);
-        emit.jumpTo(targetPc);
-        a.bind(skip);
-      } else if (estimate) {
-        pending.push({ pc, at: a.offset, targetPc });
-        a.emit(nop());
-      } else {
-        near();
-      }
+    /** the far form's B to the target, and the label the inverted branch skips to */
+    function farJump(targetPc: number, skip: Label): void {
+      emit.jumpTo(targetPc);
+      a.bind(skip);
+    }
+
+    /** a branch whose reach is still being measured */
+    function placeholder(targetPc: number): void {
+      pending.push({ pc, at: a.offset, targetPc });
+      a.emit(nop());
     }
 
     for (pc = fn.start; pc < fn.end; pc++) {

@@ -1,6 +1,6 @@
 import { X25, type XReg } from '../arm64/index.js';
 import type { BpfInsn, FunctionInfo } from '../bpf/index.js';
-import { BPF_REG_FP, STACK_FRAME_SIZE, insnKind, opcodeInfo } from '../bpf/index.js';
+import { BPF_REG_FP, STACK_FRAME_SIZE, opcodeInfo } from '../bpf/index.js';
 import { STACK_ARG_REG_SLOTS } from './registers.js';
 
 /**
@@ -52,15 +52,16 @@ export interface ProgramNeeds {
   readonly used: ReadonlySet<number>;
 }
 
-function registersUsed(program: readonly BpfInsn[], start: number, end: number): Set<number> {
-  const used = new Set<number>();
+/** BPF registers the slots name, as a mask (bit r = Rr). */
+function registersUsed(program: readonly BpfInsn[], start: number, end: number): number {
+  let used = 0;
   for (let pc = start; pc < end; pc++) {
     const insn = program[pc]!;
     const info = opcodeInfo(insn.code);
     if (!info) continue;
     // stores name their base in dst, loads in src: both are covered
-    if (info.dst === 'reg') used.add(insn.dst);
-    if (info.src === 'reg') used.add(insn.src);
+    if (info.dst === 'reg') used |= 1 << insn.dst;
+    if (info.src === 'reg') used |= 1 << insn.src;
   }
   return used;
 }
@@ -68,25 +69,30 @@ function registersUsed(program: readonly BpfInsn[], start: number, end: number):
 export function programNeeds(program: readonly BpfInsn[]): ProgramNeeds {
   let context = false;
   for (const insn of program) {
-    const k = insnKind(insn);
-    if (k?.kind === 'call-helper' || k?.kind === 'callx') context = true;
+    // a helper call (CALL src 0 and any src that is neither local nor native) or callx
+    const info = opcodeInfo(insn.code);
+    if (info !== undefined && ((info.form === 'call' && insn.src !== 1 && insn.src !== 2) || info.form === 'callx')) context = true;
   }
-  return { context, used: registersUsed(program, 0, program.length) };
+  const mask = registersUsed(program, 0, program.length);
+  const used = new Set<number>();
+  for (let r = 0; r < 32; r++) if (mask & (1 << r)) used.add(r);
+  return { context, used };
 }
 
-/** Callee-saved pairs that hold the BPF registers in `used`. */
-function pairsFor(used: ReadonlySet<number>): [number, number][] {
+/** Callee-saved pairs that hold the BPF registers in `used` (a set, or a mask of registers). */
+function pairsFor(used: ReadonlySet<number> | number): [number, number][] {
+  const has = typeof used === 'number' ? (r: number): boolean => (used & (1 << r)) !== 0 : (r: number): boolean => used.has(r);
   const pairs: [number, number][] = [];
-  if (used.has(6) || used.has(7)) pairs.push([19, 20]);
-  if (used.has(8) || used.has(9)) pairs.push([21, 22]);
-  if (used.has(BPF_REG_FP)) pairs.push([25, 26]);
+  if (has(6) || has(7)) pairs.push([19, 20]);
+  if (has(8) || has(9)) pairs.push([21, 22]);
+  if (has(BPF_REG_FP)) pairs.push([25, 26]);
   return pairs;
 }
 
 export function frameLayout(program: readonly BpfInsn[], fn: FunctionInfo, needs: ProgramNeeds, tailCalls = false): FrameLayout {
   const isEntry = fn.index === 0;
   const used = registersUsed(program, fn.start, fn.end);
-  const usesFp = used.has(BPF_REG_FP);
+  const usesFp = (used & (1 << BPF_REG_FP)) !== 0;
   const holdsContext = isEntry && (needs.context || tailCalls);
   // A helper's exit request unwinds through the entry's epilogue alone, skipping the
   // subprograms' epilogues: then the entry must save every pair any function uses.
