@@ -1,6 +1,6 @@
 import type { BpfInsn } from './instruction.js';
 import type { FieldRule, OpcodeInfo } from './insn-kind.js';
-import { callTarget, fieldAllows, jumpTarget, opcodeInfo } from './insn-kind.js';
+import { OPCODE_TABLE, callTarget, fieldAllows, jumpTarget, opcodeInfo } from './insn-kind.js';
 import { BPF_REG_FP, BPF_REG_PARAMS, BpfAtomicOp, BpfPseudo, OP_LDDW } from './opcodes.js';
 
 /**
@@ -107,7 +107,7 @@ export function validateProgram(program: readonly BpfInsn[], options: ValidateOp
     if (info.form === 'ld-legacy' && options.legacyPacketAccess !== true) {
       fail('legacy packet access (LD|ABS, LD|IND) needs a socket-buffer program type (socket_filter, sched_cls, sched_act, cgroup_skb)', pc);
     }
-    checkFields(insn, info, pc);
+    fieldsOk(insn, info, pc);
     checkRegisters(insn, info, pc);
     if (isR11Load(insn) || isR11Store(insn)) usesStackArgs = true;
 
@@ -252,6 +252,34 @@ export function validateProgram(program: readonly BpfInsn[], options: ValidateOp
     isCallback: callbacks.has(start),
   }));
   return { functions, maxCallFrames, lddwTails };
+}
+
+/**
+ * Per opcode byte, how its fields are checked: bits 0-3 = dst, src, off, imm must be zero,
+ * bit 4 = some field has a list of allowed values. Most instructions need only the zero
+ * tests, made inline; anything else (or any failure) takes checkFields.
+ */
+const FIELD_CHECKS: Uint8Array = (() => {
+  const t = new Uint8Array(256);
+  for (const [code, info] of OPCODE_TABLE) {
+    let m = 0;
+    const rules = [info.dst, info.src, info.off, info.imm];
+    for (let f = 0; f < 4; f++) {
+      const rule = rules[f]!;
+      if (rule === 'zero') m |= 1 << f;
+      else if (typeof rule !== 'string') m |= 16;
+    }
+    t[code] = m;
+  }
+  return t;
+})();
+
+/** The reserved-field and allowed-value rules of an instruction; throws for the first broken one. */
+function fieldsOk(insn: BpfInsn, info: OpcodeInfo, pc: number): void {
+  const m = FIELD_CHECKS[info.code]!;
+  if ((m & 16) !== 0 || ((m & 1) !== 0 && insn.dst !== 0) || ((m & 2) !== 0 && insn.src !== 0) || ((m & 4) !== 0 && insn.off !== 0) || ((m & 8) !== 0 && insn.imm !== 0)) {
+    checkFields(insn, info, pc);
+  }
 }
 
 function checkFields(insn: BpfInsn, info: OpcodeInfo, pc: number): void {
