@@ -164,11 +164,12 @@ function load(program: BenchProgram | ApiProgram, type: ProgramType | undefined,
   }
   if (program.kind === 'insns') {
     // the bench times code and compiles (5 times); proving programs safe is measured by
-    // npm run bench:verifier, and repeating it here would dominate the figures under qemu
-    const jit = JitProgram.compile(typedInsns(program.insns, type), { ...options, verify: false });
+    // npm run bench:verifier, and repeating it here would dominate the figures under qemu; no
+    // budget either (the corpus is trusted, and a budget compiles 1:1: bench:sandbox measures it)
+    const jit = JitProgram.compile(typedInsns(program.insns, type), { ...options, verify: false, budget: false });
     return { jit, free: () => jit.free() };
   }
-  const prog = ObjectProgram.load(program.obj, program.program, { ...options, verify: false });
+  const prog = ObjectProgram.load(program.obj, program.program, { ...options, verify: false, budget: false });
   return { jit: prog.jit, free: () => prog.free() };
 }
 

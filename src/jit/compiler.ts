@@ -11,7 +11,6 @@ import {
   branchInRange,
   invertCond,
   ldp,
-  ldr,
   mem,
   mov,
   movz,
@@ -27,18 +26,20 @@ import {
   type Label,
 } from '../arm64/index.js';
 import { insnKind, lddwValue, validateProgram, type BpfInsn, type FunctionInfo, type ProgramInfo } from '../bpf/index.js';
-import { CTX_EXIT_VALUE } from './context-layout.js';
 import { emitAlu, emitEnd, emitNeg } from './emit-alu.js';
 import { bpfAtomicOperands, emitAtomic, emitLoadAcquire, emitStoreRelease } from './emit-atomic.js';
 import { emitJcond } from './emit-branch.js';
 import { emitCallx, emitHelperCall, emitLocalCall, emitNativeCall } from './emit-call.js';
-import type { Emit } from './emit-context.js';
+import type { Emit, SafetyEmit } from './emit-context.js';
 import { emitBpfLoad, emitBpfStore, emitStackArgLoad, emitStackArgStore } from './emit-memory.js';
 import { JitCompileError } from './errors.js';
 import { frameLayout, programNeeds, type FrameLayout } from './frame.js';
 import { emitTailCall } from './emit-tailcall.js';
 import { CTX, ENTRY_FP, TAIL_CALL_COUNT, a64 } from './registers.js';
 import { OptUnsupported, compileOptimized, type OptimizeOptions, type PassCounts } from './opt/index.js';
+import { checkBudget, emitBudgetInit, emitTick } from './safety/budget.js';
+import { SandboxRoutines, emitShadowFrameEnter, emitShadowFrameEntry, emitShadowFrameLeave } from './safety/sandbox.js';
+import { emitBudgetExit, emitUnwindPaths } from './safety/unwind.js';
 
 /** bpf_tail_call (helper-protos.ts): inline code in programs compiled for tail calls. */
 const TAIL_CALL_HELPER_ID = 12;
@@ -63,6 +64,16 @@ export interface CompileOptions {
    * switch single passes off or tell it about reserved registers and checked memory.
    */
   readonly optimize?: boolean | OptimizeOptions;
+  /**
+   * Fault containment (src/jit/safety/unwind.ts, native/fault.cc): the program holds the
+   * context block and its entry frame, and gets a landing the fault handler resumes at.
+   * Off by default here; JitProgram turns it on.
+   */
+  readonly contain?: boolean;
+  /** instruction budget: back-edges and calls one run may take (safety/budget.ts); none when absent */
+  readonly budget?: number;
+  /** check every memory access against the run's regions (safety/sandbox.ts) */
+  readonly sandbox?: boolean;
 }
 
 /** Machine code with where it came from, for listings, fault reports and instruction counts. */
@@ -95,6 +106,14 @@ export interface CompiledProgram {
   readonly optimizer?: PassCounts;
   /** optimization was on, but the tier does not handle this program: why it compiled 1:1 */
   readonly unoptimized?: string;
+  /**
+   * With `contain`: code offset of the fault landing, and the [start, end) offsets where a
+   * fault must not land (the entry prologue until the entry frame is recorded, the entry
+   * epilogue and the unwind paths)
+   */
+  readonly containment: { readonly landing: number; readonly exclude: readonly (readonly [number, number])[] } | undefined;
+  readonly budget: number | undefined;
+  readonly sandbox: boolean;
 }
 
 /** `origins` value of instruction words that no BPF slot produced (prologues, epilogues, stubs). */
@@ -195,8 +214,19 @@ function assemble(
   const pending: PendingBranch[] = [];
   const exitAll = a.newLabel();
   const callbackEntries = info.functions.filter((f) => f.isCallback).map((f) => functionLabels.get(f.start)!);
-  const needs = programNeeds(program);
   let tailCallEntry: number | undefined;
+  const budget = options.budget;
+  if (budget !== undefined) checkBudget(budget);
+  const safetyNeeds = { unwind: options.contain === true, budget: budget !== undefined, sandbox: options.sandbox === true };
+  // The sandbox's shadow stack and region table live in the caller's context block; a tail-called
+  // program would check against its own. Refused until the sandbox follows tail calls.
+  if (safetyNeeds.sandbox && options.tailCalls === true) throw new JitCompileError('the sandbox does not support tail calls (bpf_tail_call) yet: run without --sandbox', -1);
+  const needs = programNeeds(program, safetyNeeds);
+  const safety: SafetyEmit = {
+    budgetExit: budget !== undefined ? a.newLabel() : undefined,
+    sandbox: safetyNeeds.sandbox ? new SandboxRoutines(a, exitAll) : undefined,
+  };
+  let containment: { landing: number; exclude: [number, number][] } | undefined;
 
   for (const fn of info.functions) {
     const frame = frameLayout(program, fn, needs, options.tailCalls === true);
@@ -205,7 +235,7 @@ function assemble(
     functionOffsets.push(a.offset);
     a.bind(entry);
     const prologueStart = a.offset;
-    const tailEntry = emitPrologue(a, frame, options.contextAddress);
+    const { setupEnd, tailEntry } = emitPrologue(a, frame, options.contextAddress, safety, budget);
     if (tailEntry !== undefined) tailCallEntry = tailEntry;
     prologues.push([prologueStart, a.offset]);
 
@@ -220,6 +250,7 @@ function assemble(
       atomics: options.atomics,
       epilogue,
       exitAll,
+      safety,
       functionLabel: (start) => {
         const l = functionLabels.get(start);
         if (!l) throw new JitCompileError(`slot ${start} is not the start of a function`, pc);
@@ -227,6 +258,7 @@ function assemble(
       },
       // near: one branch; far: the inverted branch over an unconditional B (+-128 MiB)
       branchTo(cond: Cond, targetPc: number) {
+        backEdgeTick(targetPc);
         if (far.has(pc)) {
           const skip = a.newLabel();
           a.bCond(invertCond(cond), skip);
@@ -235,6 +267,7 @@ function assemble(
         else a.bCond(cond, labelOf(targetPc));
       },
       compareBranchTo(nonZero: boolean, reg: GpReg, targetPc: number) {
+        backEdgeTick(targetPc);
         if (far.has(pc)) {
           const skip = a.newLabel();
           if (nonZero) a.cbz(reg, skip);
@@ -245,15 +278,25 @@ function assemble(
         else a.cbz(reg, labelOf(targetPc));
       },
       jumpTo(targetPc: number) {
-        if (estimate) a.emit(nop());
-        else a.b(labelOf(targetPc));
+        backEdgeTick(targetPc);
+        jump(targetPc);
       },
     };
 
     /** the far form's B to the target, and the label the inverted branch skips to */
     function farJump(targetPc: number, skip: Label): void {
-      emit.jumpTo(targetPc);
+      jump(targetPc);
       a.bind(skip);
+    }
+
+    function jump(targetPc: number): void {
+      if (estimate) a.emit(nop());
+      else a.b(labelOf(targetPc));
+    }
+
+    /** The budget's hook: every backward branch takes a tick (taken or not; see budget.ts). */
+    function backEdgeTick(targetPc: number): void {
+      if (safety.budgetExit && targetPc <= pc) emitTick(a, safety.budgetExit, 'branch');
     }
 
     /** a branch whose reach is still being measured */
@@ -281,17 +324,29 @@ function assemble(
     emitEpilogue(a, frame);
     epilogues.push([epilogueStart, a.offset]);
     if (frame.holdsContext) {
-      // Unwind everything: restore the entry's frame pointer, take R0 from the context block
-      // and leave through the entry epilogue (it restores every callee-saved register).
-      a.bind(exitAll);
-      a.emit(mov(X29, ENTRY_FP));
-      a.emit(ldr(X8, mem(CTX, CTX_EXIT_VALUE)));
-      a.b(epilogue);
+      const landing = emitUnwindPaths(a, exitAll, epilogue);
+      if (options.contain) containment = { landing, exclude: [[prologueStart, setupEnd], [epilogueStart, a.offset]] };
     }
   }
+  if (safety.budgetExit) emitBudgetExit(a, safety.budgetExit, exitAll);
+  safety.sandbox?.emit();
   const code = estimate ? new Uint8Array(a.offset) : a.finish();
   const origins = estimate ? new Int32Array(0) : slotOrigins(info, code.length, pcOffsets, epilogues);
-  return { code, origins, pcOffsets, functionOffsets, prologues, epilogues, info, relaxedBranches: far.size, pending, ...(tailCallEntry !== undefined ? { tailCallEntry } : {}) };
+  return {
+    code,
+    origins,
+    pcOffsets,
+    functionOffsets,
+    prologues,
+    epilogues,
+    info,
+    relaxedBranches: far.size,
+    pending,
+    containment,
+    budget,
+    sandbox: safetyNeeds.sandbox,
+    ...(tailCallEntry !== undefined ? { tailCallEntry } : {}),
+  };
 }
 
 /** Returns how many slots the instruction took (2 for LDDW). */
@@ -384,8 +439,15 @@ function isLastOfFunction(info: ProgramInfo, pc: number): boolean {
   return info.functions.some((f: FunctionInfo) => f.end === pc + 1);
 }
 
-/** Returns the tail-call entry offset for the entry function of a tail-call program. */
-function emitPrologue(a: Assembler, frame: FrameLayout, contextAddress: bigint): number | undefined {
+/**
+ * Frame record, callee-saved pairs, then (entry) the context block and entry frame, the
+ * budget, R10. Safety hooks: a budget tick on every function entry but the program's, the
+ * sandbox's shadow frame. Returns the offset after which the entry frame is recorded in x28
+ * (before it, a fault cannot be contained) and, for the entry of a tail-call program, the
+ * offset a bpf_tail_call enters at (emit-tailcall.ts).
+ */
+function emitPrologue(a: Assembler, frame: FrameLayout, contextAddress: bigint, safety: SafetyEmit, budget: number | undefined): { setupEnd: number; tailEntry: number | undefined } {
+  if (!frame.isEntry && safety.budgetExit) emitTick(a, safety.budgetExit, 'call');
   a.emit(stp(X29, X30, preIndex(SP, -16)));
   a.emit(mov(X29, SP));
   for (const [r1, r2] of frame.savedPairs) a.emit(stp(xreg(r1), xreg(r2), preIndex(SP, -16)));
@@ -399,12 +461,19 @@ function emitPrologue(a: Assembler, frame: FrameLayout, contextAddress: bigint):
     a.materialize(CTX, contextAddress);
     a.emit(mov(ENTRY_FP, X29));
   }
-  if (frame.usesFp) a.emit(mov(X25, SP));
+  const setupEnd = a.offset;
+  if (frame.isEntry && budget !== undefined) emitBudgetInit(a, budget);
+  if (safety.sandbox) {
+    if (frame.isEntry) {
+      if (frame.usesFp) emitShadowFrameEntry(a);
+    } else emitShadowFrameEnter(a, safety.sandbox, frame.usesFp);
+  } else if (frame.usesFp) a.emit(mov(X25, SP));
   if (frame.spBelowFp > 0) a.emit(subImm(SP, SP, frame.spBelowFp));
-  return tailEntry;
+  return { setupEnd, tailEntry };
 }
 
 function emitEpilogue(a: Assembler, frame: FrameLayout): void {
+  if (frame.shadowStack && !frame.isEntry) emitShadowFrameLeave(a);
   if (frame.isEntry) a.emit(mov(X0, X8));
   frame.savedPairs.forEach(([r1, r2], i) => a.emit(ldp(xreg(r1), xreg(r2), mem(X29, -16 * (i + 1)))));
   a.emit(mov(SP, X29));

@@ -30,29 +30,22 @@ import {
   type XReg,
 } from '../arm64/index.js';
 import { BpfAtomicOp, type BpfInsn } from '../bpf/index.js';
-import { emitAddConstant } from './emit-alu.js';
+import { addressRegister } from './emit-memory.js';
 import type { Emit } from './emit-context.js';
 import { JitCompileError } from './errors.js';
-import { TMP1, TMP2, TMP3, a64 } from './registers.js';
+import { TMP2, TMP3, a64 } from './registers.js';
 
 type Size = 1 | 2 | 4 | 8;
 
-/** base + off in a register (exclusive, acquire/release and LSE forms take no offset). */
-function addressRegister(e: Emit, base: XReg, off: number): XReg {
-  if (off === 0) return base;
-  emitAddConstant(e, TMP1, base, BigInt(off));
-  return TMP1;
-}
-
 /** Load-acquire (Linux BPF_LOAD_ACQ): dst = *(base + off), LDAR{B,H} zero-extending. */
 export function emitLoadAcquire(e: Emit, dst: XReg, base: XReg, off: number, size: Size): void {
-  const addr = addressRegister(e, base, off);
+  const addr = addressRegister(e, base, off, size, 'read');
   e.a.emit(ldar(size === 8 ? dst : withWidth(dst, 32), addr, size));
 }
 
 /** Store-release (Linux BPF_STORE_REL): *(base + off) = value with STLR{B,H}. */
 export function emitStoreRelease(e: Emit, value: XReg, base: XReg, off: number, size: Size): void {
-  const addr = addressRegister(e, base, off);
+  const addr = addressRegister(e, base, off, size, 'write');
   e.a.emit(stlr(size === 8 ? value : withWidth(value, 32), addr, size));
 }
 
@@ -85,7 +78,8 @@ export function bpfAtomicOperands(insn: BpfInsn): AtomicOperands {
 export function emitAtomic(e: Emit, ops: AtomicOperands, size: Size, op: number, fetch: boolean): void {
   if (size !== 4 && size !== 8) throw new JitCompileError(`atomic operation on ${size} bytes is not defined`, e.pc);
   const w = size === 8 ? 64 : 32;
-  const addr = addressRegister(e, ops.base, ops.off);
+  // a read-modify-write is a write for the sandbox (the kernel checks BPF_ATOMIC as BPF_WRITE)
+  const addr = addressRegister(e, ops.base, ops.off, size, 'write');
   const src = withWidth(ops.src, w);
   const fetched = withWidth(ops.fetched, w);
   const r0 = withWidth(ops.r0, w);

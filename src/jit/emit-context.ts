@@ -1,6 +1,15 @@
 import type { Assembler, Cond, GpReg, Label } from '../arm64/index.js';
 import type { BpfInsn } from '../bpf/index.js';
 import type { FrameLayout } from './frame.js';
+import type { SandboxRoutines } from './safety/sandbox.js';
+
+/** The safety features of the program being compiled (src/jit/safety). */
+export interface SafetyEmit {
+  /** the budget's exit, when the program has a budget */
+  readonly budgetExit: Label | undefined;
+  /** the sandbox's check routines, when the program is sandboxed */
+  readonly sandbox: SandboxRoutines | undefined;
+}
 
 /** What the per-family emit helpers need from the compiler while one instruction is emitted. */
 export interface Emit {
@@ -22,8 +31,9 @@ export interface Emit {
   functionLabel(startPc: number): Label;
   /** this function's epilogue */
   readonly epilogue: Label;
-  /** the entry function's unwind-everything path (helper exit, bad callx) */
+  /** the entry function's unwind-everything path (helper exit, bad callx, budget, sandbox) */
   readonly exitAll: Label;
+  readonly safety: SafetyEmit;
 }
 
 /** RFC 9669 section 3: an ALU64/JMP immediate is the 32-bit imm sign-extended to 64 bits. */

@@ -21,9 +21,11 @@ import {
   type GpReg,
   type XReg,
 } from '../arm64/index.js';
-import { BPF_REG_FP, type BpfInsn } from '../bpf/index.js';
+import { BPF_REG_FP, STACK_FRAME_SIZE, type AccessKind, type BpfInsn } from '../bpf/index.js';
+import { emitAddConstant } from './emit-alu.js';
 import { imm64, type Emit } from './emit-context.js';
 import { JitCompileError } from './errors.js';
+import { emitSandboxedAddress } from './safety/sandbox.js';
 import { STACK_ARG_REGS, STACK_ARG_REG_SLOTS, TMP1, TMP2, a64 } from './registers.js';
 
 type Size = 1 | 2 | 4 | 8;
@@ -55,19 +57,45 @@ export function bpfMem(reg: number, off: number): MemOperand {
  *   when the function keeps one, else sp plus the offset in TMP1;
  * - [base, #off] scaled unsigned imm12 or unscaled signed imm9 (LDUR/STUR);
  * - else the offset in TMP1 and a register-offset access.
+ * Under the sandbox (safety/sandbox.ts) every access but a frame access inside the frame is
+ * checked first and then goes through [x13]; the frame is x25 (the shadow stack), never sp.
  */
-export function address(e: Emit, m: MemOperand, size: Size): Address {
-  if (m.index !== undefined) {
-    if (m.base === 'frame' || m.off !== 0) throw new JitCompileError('a register-offset access takes a base register and no offset', e.pc);
-    return memIndex(m.base, m.index, 'lsl', m.scaled ?? false);
-  }
+export function address(e: Emit, m: MemOperand, size: Size, access: AccessKind): Address {
+  if (m.index !== undefined && (m.base === 'frame' || m.off !== 0)) throw new JitCompileError('a register-offset access takes a base register and no offset', e.pc);
+  const sandbox = e.safety.sandbox;
+  if (sandbox && !inFrame(m, size)) return mem(emitSandboxedAddress(e.a, sandbox, sandboxTarget(e, m, size), size, access), 0);
+  if (m.index !== undefined && m.base !== 'frame') return memIndex(m.base, m.index, 'lsl', m.scaled ?? false);
   if (m.base === 'frame') {
     const fromSp = e.frame.spBelowFp + m.off;
-    if (fromSp >= 0 && fromSp % size === 0 && fromSp / size < 4096) return mem(SP, fromSp);
+    if (!e.frame.shadowStack && fromSp >= 0 && fromSp % size === 0 && fromSp / size < 4096) return mem(SP, fromSp);
     if (e.frame.fpRegister !== null) return registerPlusOffset(e, e.frame.fpRegister, m.off, size);
     return registerPlusOffset(e, SP, fromSp, size);
   }
   return registerPlusOffset(e, m.base, m.off, size);
+}
+
+/** A frame access inside [-512, 0): the sandbox needs no check (the frame is the program's). */
+function inFrame(m: MemOperand, size: Size): boolean {
+  return m.base === 'frame' && m.index === undefined && m.off >= -STACK_FRAME_SIZE && m.off + size <= 0;
+}
+
+/** What the sandbox checks: the frame register for a frame access (one outside the frame), else the operand. */
+function sandboxTarget(e: Emit, m: MemOperand, size: Size): Parameters<typeof emitSandboxedAddress>[2] {
+  if (m.base !== 'frame') return { base: m.base, off: m.off, ...(m.index ? { index: m.index, shift: m.scaled ? Math.log2(size) : 0 } : {}) };
+  if (e.frame.fpRegister === null) throw new JitCompileError('a frame access in a function without a frame register', e.pc);
+  return { base: e.frame.fpRegister, off: m.off, outsideFrame: true };
+}
+
+/**
+ * base + off in a register, for the accesses that take no offset (exclusive, acquire/release
+ * and LSE forms): checked under the sandbox like address().
+ */
+export function addressRegister(e: Emit, base: XReg, off: number, size: Size, access: AccessKind): XReg {
+  const sandbox = e.safety.sandbox;
+  if (sandbox) return emitSandboxedAddress(e.a, sandbox, { base, off }, size, access);
+  if (off === 0) return base;
+  emitAddConstant(e, TMP1, base, BigInt(off));
+  return TMP1;
 }
 
 function registerPlusOffset(e: Emit, base: XReg, off: number, size: Size): Address {
@@ -97,14 +125,14 @@ const STORES: Record<Size, (rt: GpReg, addr: Address) => number> = {
 
 /** A load: narrower sizes zero-extend (W writes) or sign-extend to 64 bits into `dst`. */
 export function emitLoad(e: Emit, dst: XReg, m: MemOperand, size: Size, signed: boolean): void {
-  const addr = address(e, m, size);
+  const addr = address(e, m, size, 'read');
   if (signed && size !== 8) e.a.emit(SIGNED_LOADS[size](dst, addr));
   else e.a.emit(LOADS[size](dst, addr));
 }
 
 /** A store of the low `size` bytes of `value` (XZR/WZR store zeros). */
 export function emitStore(e: Emit, value: GpReg, m: MemOperand, size: Size): void {
-  e.a.emit(STORES[size](value, address(e, m, size)));
+  e.a.emit(STORES[size](value, address(e, m, size, 'write')));
 }
 
 /** A store of a constant: zero from the zero register, anything else through TMP2. */

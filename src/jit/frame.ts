@@ -11,7 +11,8 @@ import { STACK_ARG_REG_SLOTS } from './registers.js';
  *   callee-saved pairs this function uses (x19/x20, x21/x22, x25/x26; when the program calls
  *   helpers, the entry saves every pair any function uses and x27/x28, so one jump to its
  *   epilogue can unwind everything)
- *   BPF stack, 512 bytes                  <- x25 = R10 (only when the function uses R10)
+ *   BPF stack, 512 bytes                  <- x25 = R10 (only when the function uses R10; under
+ *                                            the sandbox it lives in the shadow stack instead)
  *   outgoing stack arguments 9..12        <- sp (only when a call here needs more than 8 args)
  *
  * A frame record at x29 lets debuggers and profilers unwind through JIT code (AAPCS64 6.4.6).
@@ -33,15 +34,20 @@ export interface FrameLayout {
   /** the register holding R10 when the function keeps one (x25), else null (sp-relative only) */
   readonly fpRegister: XReg | null;
   /**
-   * compiled for tail calls: every function saves the same four pairs in the same order, so a
+   * compiled for tail calls: every function saves the same pairs in the same order, so a
    * bpf_tail_call can drop its BPF stack and jump into another program's entry past the
    * pushes (tail-call-entry.ts), as the kernel's arm64 JIT does with its fixed prologue
    */
   readonly tailCalls: boolean;
+  /** the BPF stack lives in the sandbox's shadow stack, not here (safety/sandbox.ts) */
+  readonly shadowStack: boolean;
 }
 
-/** The pairs a tail-call frame always saves (x19-x22: R6-R9, x25/x26: R10 and the counter, x27/x28). */
-export const TAIL_CALL_PAIRS: readonly (readonly [number, number])[] = [[19, 20], [21, 22], [25, 26], [27, 28]];
+/**
+ * The pairs a tail-call frame always saves (x19-x22: R6-R9, x25/x26: R10 and the counter,
+ * x27/x28, x23/x24: the budget when there is one).
+ */
+export const TAIL_CALL_PAIRS: readonly (readonly [number, number])[] = [[19, 20], [21, 22], [25, 26], [27, 28], [23, 24]];
 
 /** What a whole program needs from its entry frame. */
 export interface ProgramNeeds {
@@ -50,6 +56,18 @@ export interface ProgramNeeds {
   readonly context: boolean;
   /** BPF registers used anywhere in the program */
   readonly used: ReadonlySet<number>;
+  /** the entry saves and sets the instruction budget (x24) */
+  readonly budget: boolean;
+  /** sandbox: BPF stack frames in the shadow stack */
+  readonly sandbox: boolean;
+}
+
+/** What the safety features (src/jit/safety) ask of the frames. */
+export interface SafetyNeeds {
+  /** the program can be left from any depth: x27/x28 and the unwind paths (containment) */
+  readonly unwind: boolean;
+  readonly budget: boolean;
+  readonly sandbox: boolean;
 }
 
 /** BPF registers the slots name, as a mask (bit r = Rr). */
@@ -66,8 +84,8 @@ function registersUsed(program: readonly BpfInsn[], start: number, end: number):
   return used;
 }
 
-export function programNeeds(program: readonly BpfInsn[]): ProgramNeeds {
-  let context = false;
+export function programNeeds(program: readonly BpfInsn[], safety: SafetyNeeds = { unwind: false, budget: false, sandbox: false }): ProgramNeeds {
+  let context = safety.unwind || safety.budget || safety.sandbox;
   for (const insn of program) {
     // a helper call (CALL src 0 and any src that is neither local nor native) or callx
     const info = opcodeInfo(insn.code);
@@ -76,7 +94,7 @@ export function programNeeds(program: readonly BpfInsn[]): ProgramNeeds {
   const mask = registersUsed(program, 0, program.length);
   const used = new Set<number>();
   for (let r = 0; r < 32; r++) if (mask & (1 << r)) used.add(r);
-  return { context, used };
+  return { context, used, budget: safety.budget, sandbox: safety.sandbox };
 }
 
 /** Callee-saved pairs that hold the BPF registers in `used` (a set, or a mask of registers). */
@@ -96,11 +114,15 @@ export function frameLayout(program: readonly BpfInsn[], fn: FunctionInfo, needs
   const holdsContext = isEntry && (needs.context || tailCalls);
   // A helper's exit request unwinds through the entry's epilogue alone, skipping the
   // subprograms' epilogues: then the entry must save every pair any function uses.
+  // Tail-call frames are uniform (TAIL_CALL_PAIRS, x23/x24 included so budgeted and
+  // unbudgeted programs share one layout); x24 otherwise counts for the whole run: only the
+  // entry saves it (for its caller).
   const pairs = tailCalls ? TAIL_CALL_PAIRS.map(([a, b]) => [a, b] as [number, number]) : pairsFor(holdsContext ? needs.used : used);
   if (holdsContext && !tailCalls) pairs.push([27, 28]);
+  if (isEntry && needs.budget && !tailCalls) pairs.push([23, 24]);
   const beyondRegs = fn.stackArgsOut - STACK_ARG_REG_SLOTS;
   // round_up((outgoing_slots - 3) * 8, 16), as the kernel: AAPCS64 6.4.5.1 keeps sp 16-aligned
   const outgoingArgs = beyondRegs > 0 ? Math.ceil((beyondRegs * 8) / 16) * 16 : 0;
-  const bpfStack = usesFp ? STACK_FRAME_SIZE : 0;
-  return { isEntry, holdsContext, savedPairs: pairs, bpfStack, outgoingArgs, spBelowFp: bpfStack + outgoingArgs, usesFp, fpRegister: usesFp ? X25 : null, tailCalls };
+  const bpfStack = usesFp && !needs.sandbox ? STACK_FRAME_SIZE : 0;
+  return { isEntry, holdsContext, savedPairs: pairs, bpfStack, outgoingArgs, spBelowFp: bpfStack + outgoingArgs, usesFp, fpRegister: usesFp ? X25 : null, tailCalls, shadowStack: needs.sandbox };
 }

@@ -6,13 +6,17 @@
  *   prog.formatListing()      // each BPF instruction with the AArch64 code it became
  *   prog.free()
  *
+ * Safety (src/jit/safety): every program is registered as a code range whose faults the addon
+ * contains (BpfFaultError); unverified programs carry an instruction budget (BpfBudgetError);
+ * `sandbox: true` checks every memory access against the run's regions (BpfSandboxError).
+ *
  * `compileProgram` is the pure compiler (BPF slots -> machine code + offsets), usable without
  * executable memory, e.g. for listings on any host.
  */
-export { compileProgram, type CompileOptions, type CompiledProgram } from './compiler.js';
+export { compileProgram, ORIGIN_NONE, type CompileOptions, type CompiledProgram } from './compiler.js';
 export { PASSES, PASS_NAMES, type OptimizeOptions, type PassName, type PassCounts } from './opt/index.js';
-export { JitProgram, ENTRY_SIGNATURE, type JitOptions, type NativeTarget } from './program.js';
-export { JitCompileError, JitRuntimeError } from './errors.js';
+export { JitProgram, ENTRY_SIGNATURE, DEFAULT_JIT_BUDGET, type JitOptions, type NativeTarget, type RunOptions } from './program.js';
+export { JitCompileError, JitRuntimeError, JitArgumentError, BpfFaultError, type FaultAccess } from './errors.js';
 export { blindConstants } from './blinding.js';
 export { listing, formatListing, helperCallText, type ListingLine } from './listing.js';
 export { BPF_REG_AX } from './registers.js';

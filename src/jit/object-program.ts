@@ -5,7 +5,7 @@ import {
   patchDataRelocations,
   type PlacedImage,
 } from '../bpf/object-linker.js';
-import type { BpfObject, BpfProgram } from '../bpf/index.js';
+import type { BpfObject, BpfProgram, Region } from '../bpf/index.js';
 import { bufferAddress } from '../runtime/index.js';
 import type { NativeLibrary } from '../runtime/native-library.js';
 import { objectMaps } from '../bpf/verifier/index.js';
@@ -80,9 +80,22 @@ export class ObjectProgram {
       libraries.length > 0 ? `not found in ${libraries.map((l) => l.path).join(', ')}` : 'no native library was given',
     );
     const { natives: _n, libraries: _l, arity: _a, ...jitOptions } = options;
-    // global data is what the verifier knows of the object (maps are refused above)
-    const verify = options.verify === false ? false : { ...objectMaps(obj), ...(typeof options.verify === 'object' ? options.verify : {}) };
-    const jit = JitProgram.compile(prog.insns, { ...jitOptions, verify, natives, resolvePseudo: dataPseudoResolver(obj, placed) });
+    // global data is what the verifier knows of the object (maps are refused above); the
+    // sandbox (which implies no verification unless asked) skips the verifier as JitProgram does
+    const verifyOff = options.verify === false || (options.verify === undefined && options.sandbox === true);
+    const verify = verifyOff ? false : { ...objectMaps(obj), ...(typeof options.verify === 'object' ? options.verify : {}) };
+    // The code embeds the images' addresses: the program keeps them alive (also when this
+    // ObjectProgram is dropped and only .jit is kept), and the sandbox may touch them.
+    const regions = obj.data.map((d, i): Region => ({ kind: 'data', name: d.name, base: placed[i]!.address, size: images[i]!.length, writable: d.writable }));
+    const jit = JitProgram.compile(prog.insns, {
+      name: prog.name,
+      ...jitOptions,
+      verify,
+      natives,
+      resolvePseudo: dataPseudoResolver(obj, placed),
+      regions: [...regions, ...(jitOptions.regions ?? [])],
+      retain: [...images, ...(jitOptions.retain ?? [])],
+    });
     return new ObjectProgram(jit, prog, images, natives);
   }
 

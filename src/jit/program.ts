@@ -1,24 +1,56 @@
-import { validateProgram, type BpfInsn, type HelperEnv, type HelperFn, type HelperRegistry, type ValidateOptions } from '../bpf/index.js';
+import {
+  STACK_FRAME_SIZE,
+  MAX_CALL_FRAMES,
+  validateProgram,
+  type BpfInsn,
+  type HelperEnv,
+  type HelperRegistry,
+  type Region,
+  type ValidateOptions,
+} from '../bpf/index.js';
 import { verifyProgram, type VerifyOptions, type VerifyResult } from '../bpf/verifier/index.js';
-import { CodeRegion, NativeFunction, bufferAddress, hostInfo, koffi, prototype } from '../runtime/index.js';
+import {
+  CodeRegion,
+  NativeFunction,
+  bufferAddress,
+  clearHelperSink,
+  helperStubAddress,
+  hostInfo,
+  registerCodeRange,
+  requireArm64Host,
+  setHelperSink,
+  type RegisteredCodeRange,
+} from '../runtime/index.js';
 import { blindConstants } from './blinding.js';
 import { compileProgram, type CompiledProgram } from './compiler.js';
 import type { OptimizeOptions } from './opt/index.js';
 import {
   CONTEXT_SIZE,
+  CTX_EXIT_DETAIL,
+  CTX_EXIT_DETAIL2,
   CTX_EXIT_REQUEST,
   CTX_EXIT_VALUE,
   CTX_HELPERS,
-  EXIT_REQUEST_BAD_CALL,
+  CTX_PER_CALL_BYTES,
+  CTX_REGIONS,
+  CTX_REGION_CACHE_READ,
+  CTX_REGION_CACHE_WRITE,
+  CTX_SHADOW_LIMIT,
   EXIT_REQUEST_HELPER,
+  EXIT_REQUEST_HELPER_ERROR,
   EXIT_REQUEST_NONE,
   HELPER_TABLE_SIZE,
+  REGION_ENTRY_SIZE,
+  REGION_LIVE,
+  REGION_WRITABLE,
+  SANDBOX_REGIONS,
 } from './context-layout.js';
 
 /** bpf_tail_call's id: inline code, not a table entry (emit-tailcall.ts). */
 const TAIL_CALL_HELPER_ID = 12;
-import { JitCompileError, JitRuntimeError } from './errors.js';
+import { JitArgumentError, JitCompileError, JitRuntimeError } from './errors.js';
 import { formatListing, listing, type ListingLine } from './listing.js';
+import { exitError, type ExitWords } from './safety/exits.js';
 
 /** A native function that `call native <id>` (CALL src 2) reaches, by address. */
 export interface NativeTarget {
@@ -28,8 +60,15 @@ export interface NativeTarget {
   readonly arity: number;
 }
 
+/**
+ * The budget of unverified programs under the JIT, in back-edges and calls per run: the
+ * interpreter's default instruction budget (it counts every instruction, the JIT only the
+ * instructions that can repeat).
+ */
+export const DEFAULT_JIT_BUDGET = 1_000_000;
+
 export interface JitOptions {
-  /** helpers by id, as JavaScript functions called through koffi callbacks (R1-R5 in, R0 out) */
+  /** helpers by id (integers 0..1023), JavaScript functions called with R1-R5 (R0 = result) */
   readonly helpers?: HelperRegistry;
   /**
    * helpers by id as native code addresses (functions of the BPF helper signature, e.g. the
@@ -57,56 +96,118 @@ export interface JitOptions {
   /** further validation options (helper and native ids are filled in from above) */
   readonly validate?: Omit<ValidateOptions, 'helpers' | 'natives'>;
   /**
-   * Prove the program safe before compiling it (default on; `false` for trusted code). The
-   * options go to the verifier: helper prototypes for the helpers given (default Linux's),
+   * Prove the program safe before compiling it (default on, except with `sandbox`; `false` for
+   * trusted code or for the sandbox's untrusted code). The options go to the verifier: helper prototypes for the helpers given (default Linux's),
    * maps, the program type, the memory size (without one, a run must give at least the size
    * the verifier found the program needs; with one, exactly that size).
    */
   readonly verify?: boolean | Omit<VerifyOptions, 'natives'>;
+  /** shown in code ranges and reports */
+  readonly name?: string;
+  /**
+   * Instruction budget: the back-edges and calls one run may take before it stops with a
+   * BpfBudgetError. Default: none for verified programs (the verifier proved they terminate),
+   * DEFAULT_JIT_BUDGET for unverified code (`verify: false`), because nothing proved it
+   * terminates; `false` compiles without one, a number sets it either way. A budget makes
+   * the program compile 1:1 (CompiledProgram.unoptimized says so).
+   */
+  readonly budget?: number | false;
+  /**
+   * Check every load, store and atomic against the regions the run may touch (the stack, the
+   * memory given to run(), `regions`, the regions given to each call); a miss stops the
+   * program with a BpfSandboxError naming pc, address, size and the nearest region. For code
+   * the verifier cannot prove: `verify` defaults to false. Compiles 1:1.
+   */
+  readonly sandbox?: boolean;
+  /** regions every run may touch besides its stack and its memory (data images, map values) */
+  readonly regions?: readonly Region[];
+  /** what the code refers to by address (data images): kept alive as long as the program */
+  readonly retain?: readonly object[];
+}
+
+/** Per-call options of run() and call(). */
+export interface RunOptions {
+  /** more regions this run may touch (a packet, a context struct, ...), for the sandbox */
+  readonly regions?: readonly Region[];
 }
 
 /** `uint64_t prog(void *ctx, uint64_t ctx_len)`: R1 = ctx, R2 = its length, R0 returned. */
 export const ENTRY_SIGNATURE = 'uint64_t (void *, uint64_t)';
-const HELPER_SIGNATURE = 'uint64_t (uint64_t, uint64_t, uint64_t, uint64_t, uint64_t)';
 
 /** Thrown inside a JS helper by env.exit(); turned into an exit request for the JIT code. */
 class HelperExit {
   constructor(readonly value: bigint) {}
 }
 
-const toU64 = (v: unknown): bigint => BigInt.asUintN(64, typeof v === 'bigint' ? v : BigInt(v as number));
+/** One run's JS-side state (a helper may start another run of the same program). */
+interface RunState {
+  /** what a helper threw, rethrown by call() */
+  error?: unknown;
+  errorPc?: number;
+  errorId?: number;
+}
+
+/**
+ * What must be released when the program goes away, also when it is dropped without free():
+ * kept apart from the JitProgram so that a FinalizationRegistry can release it.
+ */
+interface Resources {
+  readonly region: CodeRegion;
+  readonly context: Buffer;
+  readonly contextAddress: bigint;
+  range: RegisteredCodeRange | undefined;
+  released: boolean;
+}
+
+function release(r: Resources): void {
+  if (r.released) return;
+  r.released = true;
+  r.range?.unregister();
+  clearHelperSink(r.contextAddress);
+  if (r.region.state !== 'freed') r.region.free();
+}
+
+const dropped = new FinalizationRegistry<Resources>(release);
+
+const ARM64 = process.arch === 'arm64';
 
 /**
  * A compiled program in executable memory, callable from JavaScript. Owns its code region,
- * context block and helper callbacks until free().
+ * context block and code range until free() (or until it is garbage-collected).
+ *
+ * Safety (src/jit/safety): every program holds its context block and entry frame so that the
+ * fault handler can unwind it (BpfFaultError instead of a crash); unless compiled with
+ * `budget: false` it stops after its budget of back-edges and calls (BpfBudgetError); with
+ * `sandbox` every memory access is checked (BpfSandboxError).
  */
 export class JitProgram {
   readonly compiled: CompiledProgram;
   /** the slots that were compiled (after constant blinding, when on) */
   readonly program: readonly BpfInsn[];
   readonly atomics: 'lse' | 'llsc';
-  readonly #region: CodeRegion;
-  readonly #context: Buffer;
-  readonly #callbacks: bigint[];
+  readonly name: string;
+  readonly #resources: Resources;
   readonly #entry: NativeFunction;
+  readonly #helpers: HelperRegistry;
+  readonly #regions: readonly Region[];
+  readonly #retain: readonly object[];
+  readonly #runs: RunState[] = [];
+  /** the sandbox's shadow stacks, one per nesting depth */
+  readonly #shadows: Buffer[] = [];
   #freed = false;
   #verified: { readonly result: VerifyResult; readonly options: Omit<VerifyOptions, 'natives'> } | undefined;
 
-  private constructor(
-    compiled: CompiledProgram,
-    program: readonly BpfInsn[],
-    atomics: 'lse' | 'llsc',
-    region: CodeRegion,
-    context: Buffer,
-    callbacks: bigint[],
-  ) {
+  private constructor(compiled: CompiledProgram, program: readonly BpfInsn[], atomics: 'lse' | 'llsc', resources: Resources, options: JitOptions, name: string) {
     this.compiled = compiled;
     this.program = program;
     this.atomics = atomics;
-    this.#region = region;
-    this.#context = context;
-    this.#callbacks = callbacks;
-    this.#entry = new NativeFunction(region.address, ENTRY_SIGNATURE, region);
+    this.name = name;
+    this.#resources = resources;
+    this.#helpers = options.helpers ?? new Map();
+    this.#regions = options.regions ?? [];
+    this.#retain = options.retain ?? [];
+    this.#entry = new NativeFunction(resources.region.address, ENTRY_SIGNATURE, resources.region);
+    dropped.register(this, resources, this);
   }
 
   /** Validate, compile and load a program. Everything the JIT cannot do fails here. */
@@ -115,59 +216,80 @@ export class JitProgram {
     const nativeHelpers = options.nativeHelpers ?? new Map<number, bigint>();
     const natives = options.natives ?? new Map<number, NativeTarget>();
     const helperIds = new Set<number>([...helpers.keys(), ...nativeHelpers.keys(), ...(options.tailCalls === true ? [TAIL_CALL_HELPER_ID] : [])]);
+    for (const id of [...helpers.keys(), ...nativeHelpers.keys()]) {
+      if (!Number.isInteger(id) || id < 0 || id >= HELPER_TABLE_SIZE) throw new JitCompileError(`helper id ${String(id)} is not an integer in 0..${HELPER_TABLE_SIZE - 1}`, -1);
+    }
     for (const id of nativeHelpers.keys()) {
       if (helpers.has(id)) throw new JitCompileError(`helper ${id} is given both as a JavaScript function and as native code`, -1);
     }
+    if ((options.regions?.length ?? 0) > SANDBOX_REGIONS - 2) throw new JitCompileError(`more than ${SANDBOX_REGIONS - 2} regions for the sandbox`, -1);
     validateProgram(program, { ...options.validate, helpers: helperIds, natives });
-    const verifyOptions = options.verify === false ? undefined : options.verify === true || options.verify === undefined ? {} : options.verify;
+    // the sandbox is for programs the verifier cannot prove: it implies verify: false unless asked
+    const verifyOff = options.verify === false || (options.verify === undefined && options.sandbox === true);
+    const verifyOptions = verifyOff ? undefined : options.verify === true || options.verify === undefined ? {} : options.verify;
     const verified = verifyOptions && verifyProgram(program, { ...verifyOptions, natives });
     const atomics = options.atomics === undefined || options.atomics === 'auto' ? (hostInfo().lse ? 'lse' : 'llsc') : options.atomics;
     const blinded = options.blind ? blindConstants(program, typeof options.blind === 'object' ? options.blind.seed : randomSeed()) : undefined;
     const slots = blinded?.program ?? program;
+    // verified programs carry no budget (they terminate); unverified code gets the default one
+    const budget = options.budget === false ? undefined : (options.budget ?? (verified ? undefined : DEFAULT_JIT_BUDGET));
+    const name = options.name ?? 'bpf program';
 
     const context = Buffer.alloc(CONTEXT_SIZE);
-    const callbacks: bigint[] = [];
-    let region: CodeRegion | undefined;
+    const contextAddress = bufferAddress(context);
+    for (const id of helpers.keys()) context.writeBigUInt64LE(helperStubAddress(id), CTX_HELPERS + 8 * id);
+    let compiled: CompiledProgram;
     try {
-      for (const [id, fn] of helpers) {
-        const address = registerHelper(context, id, fn);
-        callbacks.push(address);
-        context.writeBigUInt64LE(address, CTX_HELPERS + 8 * id);
-      }
-      for (const [id, address] of nativeHelpers) {
-        if (!Number.isInteger(id) || id < 0 || id >= HELPER_TABLE_SIZE) throw new JitCompileError(`helper id ${id} is outside 0..${HELPER_TABLE_SIZE - 1}`, -1);
-        context.writeBigUInt64LE(address, CTX_HELPERS + 8 * id);
-      }
-      const compiled = compileProgram(slots, {
-        contextAddress: bufferAddress(context),
+      for (const [id, address] of nativeHelpers) context.writeBigUInt64LE(address, CTX_HELPERS + 8 * id);
+      compiled = compileProgram(slots, {
+        contextAddress,
         helperIds,
         ...(options.tailCalls === true ? { tailCalls: true } : {}),
         natives: new Map([...natives].map(([id, n]) => [id, n.address])),
         atomics,
+        contain: true,
+        sandbox: options.sandbox === true,
+        ...(budget !== undefined ? { budget } : {}),
         ...(options.resolvePseudo ? { resolvePseudo: options.resolvePseudo } : {}),
         ...(blinded ? { info: blinded.info } : {}),
         optimize: optimizeOptions(options.optimize, blinded !== undefined),
       });
-      region = CodeRegion.fromCode(compiled.code);
-      const jit = new JitProgram(compiled, slots, atomics, region, context, callbacks);
-      if (verified && verifyOptions) jit.#verified = { result: verified, options: verifyOptions };
-      return jit;
     } catch (e) {
-      region?.free();
-      for (const cb of callbacks) koffi().unregister(cb);
+      if (e instanceof RangeError) throw new JitCompileError(e.message, -1);
+      throw e;
+    }
+    const region = CodeRegion.fromCode(compiled.code);
+    const resources: Resources = { region, context, contextAddress, range: undefined, released: false };
+    try {
+      const start = region.address;
+      const c = compiled.containment;
+      resources.range = registerCodeRange({
+        name,
+        kind: 'bpf-program',
+        start,
+        size: compiled.code.length,
+        origins: compiled.origins,
+        ...(c ? { containment: { landing: start + BigInt(c.landing), exclude: c.exclude.map(([lo, hi]) => [start + BigInt(lo), start + BigInt(hi)] as const) } } : {}),
+      });
+      const prog = new JitProgram(compiled, slots, atomics, resources, options, name);
+      if (verified && verifyOptions) prog.#verified = { result: verified, options: verifyOptions };
+      setHelperSink(contextAddress, prog.#sink());
+      return prog;
+    } catch (e) {
+      release(resources);
       throw e;
     }
   }
 
   /** Address of the compiled entry function. */
   get address(): bigint {
-    return this.#region.address;
+    return this.#resources.region.address;
   }
 
   /** Where a bpf_tail_call enters this program (programs compiled with tailCalls), else undefined. */
   get tailCallEntry(): bigint | undefined {
     const off = this.compiled.tailCallEntry;
-    return off === undefined ? undefined : this.#region.address + BigInt(off);
+    return off === undefined ? undefined : this.#resources.region.address + BigInt(off);
   }
 
   /** What the verifier proved (undefined when compiled with `verify: false`). */
@@ -180,42 +302,166 @@ export class JitProgram {
     return this.compiled.code;
   }
 
-  /**
-   * Run with `mem` as the context (R1 = its address, R2 = its length; null gives 0 and 0).
-   * The program reads and writes `mem` in place.
-   */
-  run(mem: Uint8Array | null = null): bigint {
-    return this.call(mem, BigInt(mem?.length ?? 0));
+  /** Where the code lies and which BPF pc each instruction came from (undefined once freed). */
+  get codeRange(): RegisteredCodeRange | undefined {
+    return this.#resources.range?.live ? this.#resources.range : undefined;
   }
 
-  /** Run with explicit R1 (a buffer, an address, or null) and R2. */
-  call(r1: Uint8Array | bigint | null, r2: bigint): bigint {
-    if (this.#freed) throw new JitRuntimeError('the program was freed');
-    if (this.#verified) checkVerifiedMemory(this.#verified, r1, r2);
-    this.#context.writeBigUInt64LE(BigInt(EXIT_REQUEST_NONE), CTX_EXIT_REQUEST);
-    const r0 = this.#entry.call(r1, r2) as bigint;
-    const request = Number(this.#context.readBigUInt64LE(CTX_EXIT_REQUEST));
-    if (request === EXIT_REQUEST_BAD_CALL) {
-      const target = this.#context.readBigUInt64LE(CTX_EXIT_VALUE);
-      throw new JitRuntimeError(`callx to 0x${target.toString(16)}: not a registered helper id or a function of this program`);
+  /** The objects kept alive for the code (data images). */
+  get retained(): readonly object[] {
+    return this.#retain;
+  }
+
+  /**
+   * Run with `mem` as the context: R1 = the address of its bytes, R2 = their length in bytes
+   * (null gives 0 and 0). Any typed array or DataView is taken as its bytes; the program reads
+   * and writes them in place.
+   */
+  run(mem: ArrayBufferView | null = null, options: RunOptions = {}): bigint {
+    const bytes = contextBytes(mem, 'run(mem)');
+    return this.call(bytes, BigInt(bytes?.byteLength ?? 0), options);
+  }
+
+  /** Run with explicit R1 (bytes, an address as a bigint, or null) and R2 (a bigint). */
+  call(r1: ArrayBufferView | bigint | null, r2: bigint, options: RunOptions = {}): bigint {
+    if (this.#freed) throw new JitRuntimeError(`the program '${this.name}' was freed`);
+    const bytes = typeof r1 === 'bigint' ? undefined : contextBytes(r1, 'call(r1, r2)');
+    if (typeof r1 === 'bigint' && (r1 < 0n || r1 >= 1n << 64n)) throw new JitArgumentError(`call(r1, r2): r1 = ${r1} is not an unsigned 64-bit address`);
+    if (typeof r2 !== 'bigint') throw new JitArgumentError(`call(r1, r2): r2 must be a bigint, got ${describe(r2)}`);
+    if (r2 < 0n || r2 >= 1n << 64n) throw new JitArgumentError(`call(r1, r2): r2 = ${r2} is not an unsigned 64-bit value`);
+    if (this.#verified) checkVerifiedMemory(this.#verified, bytes ?? (typeof r1 === 'bigint' ? r1 : null), r2);
+    if (!ARM64) requireArm64Host();
+    const sandbox = this.compiled.sandbox;
+    // Under the sandbox the program must see exactly the address the region table names.
+    const arg1: Uint8Array | bigint | null = bytes ? (sandbox ? bufferAddress(bytes) : bytes) : typeof r1 === 'bigint' ? r1 : null;
+    const context = this.#resources.context;
+    const depth = this.#runs.length;
+    const outer = depth > 0 ? Buffer.from(context.subarray(0, CTX_PER_CALL_BYTES)) : undefined;
+    const outerTable = depth > 0 && sandbox ? Buffer.from(context.subarray(CTX_REGIONS, CTX_HELPERS)) : undefined;
+    // The regions are needed before the run under the sandbox, else only to explain a fault.
+    const regionsOf = (): Region[] => [
+      ...(bytes ? [{ kind: 'mem', name: 'mem', base: bufferAddress(bytes), size: bytes.byteLength, writable: true } as const] : []),
+      ...this.#regions,
+      ...(options.regions ?? []),
+    ];
+    const regions = sandbox ? regionsOf() : undefined;
+    if (regions && regions.length > SANDBOX_REGIONS - 1) throw new JitArgumentError(`call: more than ${SANDBOX_REGIONS - 1} regions for the sandbox`);
+    context.fill(0, 0, CTX_PER_CALL_BYTES);
+    if (regions) regions.unshift(this.#writeRegionTable(depth, regions));
+    const run: RunState = {};
+    this.#runs.push(run);
+    let r0: bigint;
+    let words: ExitWords;
+    try {
+      r0 = this.#entry.call(arg1, r2) as bigint;
+    } finally {
+      words = {
+        request: Number(context.readBigUInt64LE(CTX_EXIT_REQUEST)),
+        value: context.readBigUInt64LE(CTX_EXIT_VALUE),
+        detail: context.readBigUInt64LE(CTX_EXIT_DETAIL),
+        detail2: context.readBigUInt64LE(CTX_EXIT_DETAIL2),
+      };
+      this.#runs.pop();
+      if (outer) context.set(outer, 0);
+      if (outerTable) context.set(outerTable, CTX_REGIONS);
+      if (this.#runs.length === 0 && this.#freed) release(this.#resources);
     }
-    return BigInt.asUintN(64, r0);
+    if (words.request === EXIT_REQUEST_NONE || words.request === EXIT_REQUEST_HELPER) return BigInt.asUintN(64, r0);
+    if (words.request === EXIT_REQUEST_HELPER_ERROR) {
+      const why = run.error instanceof Error ? run.error.message : String(run.error);
+      throw new JitRuntimeError(`pc ${run.errorPc ?? -1}: helper ${run.errorId} threw: ${why}`, run.errorPc, { cause: run.error });
+    }
+    const range = this.#resources.range!;
+    const explained = { program: this.program, compiled: this.compiled, range, regions: regions ?? regionsOf() };
+    throw exitError(words, explained) ?? new JitRuntimeError(`unknown exit request ${words.request}`);
+  }
+
+  /**
+   * Sandbox region table: entry 0 the live stack frames (the entry's frame, in the shadow
+   * stack of this nesting depth), then the run's regions. Returns the stack's region.
+   */
+  #writeRegionTable(depth: number, regions: readonly Region[]): Region {
+    const context = this.#resources.context;
+    const shadow = (this.#shadows[depth] ??= Buffer.alloc(MAX_CALL_FRAMES * STACK_FRAME_SIZE));
+    const base = bufferAddress(shadow);
+    const top = base + BigInt(shadow.length);
+    context.writeBigUInt64LE(base, CTX_SHADOW_LIMIT);
+    const stack: Region = { kind: 'stack', name: 'stack', base: top - BigInt(STACK_FRAME_SIZE), size: STACK_FRAME_SIZE, writable: true };
+    const entries = [stack, ...regions];
+    entries.forEach((r, i) => {
+      const at = CTX_REGIONS + i * REGION_ENTRY_SIZE;
+      context.writeBigUInt64LE(r.base, at);
+      context.writeBigUInt64LE(BigInt(r.size), at + 8);
+      context.writeBigUInt64LE(BigInt(REGION_LIVE | (r.writable ? REGION_WRITABLE : 0)), at + 16);
+    });
+    context.fill(0, CTX_REGIONS + entries.length * REGION_ENTRY_SIZE, CTX_REGIONS + (entries.length + 1) * REGION_ENTRY_SIZE);
+    // both caches start at the stack entry: writable and longer than REGION_CACHE_MIN
+    const first = this.#resources.contextAddress + BigInt(CTX_REGIONS);
+    context.writeBigUInt64LE(first, CTX_REGION_CACHE_READ);
+    context.writeBigUInt64LE(first, CTX_REGION_CACHE_WRITE);
+    return stack;
+  }
+
+  /**
+   * The helper dispatcher's way into this program (src/runtime/helper-dispatch.ts). It must
+   * not keep the JitProgram alive (the FinalizationRegistry would never run), so it closes
+   * over the pieces it needs only. Every outcome becomes a return value: exceptions must not
+   * unwind through JIT frames; env.exit(v) and a throwing helper store an exit request that
+   * the JIT code checks right after the call.
+   */
+  #sink(): (id: number, r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint, ret: bigint) => bigint {
+    const helpers = this.#helpers;
+    const runs = this.#runs;
+    const resources = this.#resources;
+    const context = resources.context;
+    return (id, r1, r2, r3, r4, r5, ret) => {
+      const pc = resources.range?.bpfPcAt(ret - 4n) ?? -1;
+      const fn = helpers.get(id);
+      const env: HelperEnv = {
+        get memory(): never {
+          throw new JitRuntimeError(`helper ${id}: JIT-compiled programs use native memory; this helper needs the interpreter's Memory`, pc);
+        },
+        pc,
+        exit(value: bigint): never {
+          throw new HelperExit(value);
+        },
+      };
+      try {
+        if (!fn) throw new JitRuntimeError(`no helper ${id}`, pc);
+        return BigInt.asUintN(64, fn(r1, r2, r3, r4, r5, env));
+      } catch (e) {
+        if (e instanceof HelperExit) {
+          context.writeBigUInt64LE(BigInt(EXIT_REQUEST_HELPER), CTX_EXIT_REQUEST);
+          context.writeBigUInt64LE(BigInt.asUintN(64, e.value), CTX_EXIT_VALUE);
+          return 0n;
+        }
+        const run = runs[runs.length - 1];
+        if (run) Object.assign(run, { error: e, errorPc: pc, errorId: id });
+        context.writeBigUInt64LE(BigInt(EXIT_REQUEST_HELPER_ERROR), CTX_EXIT_REQUEST);
+        return 0n;
+      }
+    };
   }
 
   /** Each BPF instruction with the AArch64 code it became (objdump-style). */
   listing(): ListingLine[] {
-    return listing(this.program, this.compiled, this.#region.address);
+    return listing(this.program, this.compiled, this.#resources.region.address);
   }
 
   formatListing(): string {
     return formatListing(this.listing());
   }
 
+  /**
+   * Release the code, context block and code range. Called while the program runs (by one
+   * of its helpers), it takes effect when the outermost run returns; the program cannot be
+   * called again either way.
+   */
   free(): void {
-    if (this.#freed) throw new JitRuntimeError('the program was already freed');
+    if (this.#freed) throw new JitRuntimeError(`the program '${this.name}' was already freed`);
     this.#freed = true;
-    this.#region.free();
-    for (const cb of this.#callbacks) koffi().unregister(cb);
+    dropped.unregister(this);
+    if (this.#runs.length === 0) release(this.#resources);
   }
 }
 
@@ -253,35 +499,22 @@ function randomSeed(): number {
   return (Math.random() * 2 ** 32) >>> 0;
 }
 
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (ArrayBuffer.isView(v)) return v.constructor.name;
+  return typeof v === 'string' ? `the string '${v.length > 20 ? `${v.slice(0, 20)}...` : v}'` : `${typeof v} ${String(v)}`;
+}
+
 /**
- * A koffi callback for a JS helper. It runs on the main thread (koffi.register); exceptions
- * must not unwind through JIT frames, so every outcome becomes a return value: env.exit(v)
- * stores an exit request the JIT code checks after the call, and a helper that throws stops
- * the program the same way after recording the error for run() to rethrow.
+ * The bytes of a run's context: any ArrayBufferView, as its bytes (a Float64Array of 2
+ * elements is 16 bytes); null/undefined for none. Numbers and strings are refused: koffi would
+ * take a number as an address and a string as a C string.
  */
-function registerHelper(context: Buffer, id: number, fn: HelperFn): bigint {
-  const env: HelperEnv = {
-    get memory(): never {
-      throw new JitRuntimeError(`helper ${id}: JIT-compiled programs use native memory; this helper needs the interpreter's Memory`);
-    },
-    pc: -1,
-    exit(value: bigint): never {
-      throw new HelperExit(value);
-    },
-  };
-  const callback = (r1: unknown, r2: unknown, r3: unknown, r4: unknown, r5: unknown): bigint => {
-    try {
-      return toU64(fn(toU64(r1), toU64(r2), toU64(r3), toU64(r4), toU64(r5), env));
-    } catch (e) {
-      if (e instanceof HelperExit) {
-        context.writeBigUInt64LE(BigInt(EXIT_REQUEST_HELPER), CTX_EXIT_REQUEST);
-        context.writeBigUInt64LE(BigInt.asUintN(64, e.value), CTX_EXIT_VALUE);
-        return 0n;
-      }
-      throw e;
-    }
-  };
-  return koffi().register(callback, koffi().pointer(prototype(HELPER_SIGNATURE)));
+function contextBytes(mem: unknown, what: string): Uint8Array | null {
+  if (mem === null || mem === undefined) return null;
+  if (mem instanceof Uint8Array) return mem;
+  if (ArrayBuffer.isView(mem)) return new Uint8Array(mem.buffer, mem.byteOffset, mem.byteLength);
+  throw new JitArgumentError(`${what}: the context must be a Uint8Array, Buffer, another typed array or a DataView (or null), got ${describe(mem)}`);
 }
 
 export { JitCompileError, JitRuntimeError };

@@ -194,8 +194,10 @@ export class ObjectProgram {
       natives: externs,
       tailCalls: this.object.tailCalls,
       resolvePseudo: (p, imm, next, pc) => this.resolvePseudo(p, imm, next, pc),
-      // the program as loaded was verified in prepared(); this is its trusted rewrite
+      // the program as loaded was verified in prepared(); this is its trusted rewrite (verified
+      // programs carry no budget; unverified ones get the JIT's default)
       verify: false,
+      ...(this.object.options.verify !== false ? { budget: false as const } : {}),
     });
     const entry = this.#jit.tailCallEntry;
     if (entry !== undefined) this.#descriptor.writeBigUInt64LE(entry, 0);

@@ -8,11 +8,14 @@ import type { Execution, Executor, FuzzMode } from './differential.js';
  * The JIT side of a differential case. The buffer is 16-byte aligned, like the interpreter's
  * regions: generated atomics and acquire/release accesses are naturally aligned relative to
  * the buffer start, so the buffer itself must be aligned for them to be aligned in memory.
- * One buffer is reused for every case (allocation is noticeable under qemu).
+ * One buffer is reused for every case (allocation is noticeable under qemu). `sandbox`
+ * compiles every case with the sandbox's checks (no correct program may trip one).
  */
 export interface JitExecutorOptions {
   /** the optimization tier (default: on, as JitProgram.compile has it); false: 1:1 */
   readonly optimize?: boolean | OptimizeOptions;
+  /** compile every case with the sandbox's checks (no correct program may trip one) */
+  readonly sandbox?: boolean;
 }
 
 export function jitExecutor(options: JitExecutorOptions = {}): Executor {
@@ -21,8 +24,9 @@ export function jitExecutor(options: JitExecutorOptions = {}): Executor {
   const buffer = backing.subarray((16 - misalign) % 16, (16 - misalign) % 16 + FUZZ_MEM_SIZE);
   if (bufferAddress(buffer) % 16n !== 0n) throw new Error('jitExecutor: could not align the buffer');
   return (program: GeneratedProgram, mode: FuzzMode): Execution => {
-    // the JIT against the interpreter on any valid program: verification is its own fuzz (npm run fuzz:verifier)
-    const jit = JitProgram.compile(program.insns, { atomics: mode.atomics, blind: mode.blind, verify: false, ...(options.optimize !== undefined ? { optimize: options.optimize } : {}) });
+    // the JIT against the interpreter on any valid program: verification is its own fuzz (npm run fuzz:verifier);
+    // no budget (generated programs terminate; a budget would make them compile 1:1, unoptimized)
+    const jit = JitProgram.compile(program.insns, { atomics: mode.atomics, blind: mode.blind, verify: false, budget: false, sandbox: options.sandbox === true, ...(options.optimize !== undefined ? { optimize: options.optimize } : {}) });
     try {
       buffer.set(program.mem);
       const value = jit.run(buffer);

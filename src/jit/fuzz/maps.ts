@@ -149,7 +149,7 @@ function runJit(insns: readonly BpfInsn[], program: GeneratedProgram, resolvePse
     jitBuffer = backing.subarray((16 - mis) % 16, (16 - mis) % 16 + FUZZ_MEM_SIZE);
   }
   // random programs are not meant to verify (the verifier has its own fuzzing): the engines are compared
-  const jit = JitProgram.compile(insns, { nativeHelpers: nativeHelpers(programType('plain')), resolvePseudo, verify: false });
+  const jit = JitProgram.compile(insns, { nativeHelpers: nativeHelpers(programType('plain')), resolvePseudo, verify: false, budget: false });
   try {
     jitBuffer.set(program.mem);
     const value = jit.run(jitBuffer);

@@ -87,6 +87,7 @@ import type { Emit } from '../emit-context.js';
 import { emitLoad, emitStore, emitStoreConstant, type MemOperand } from '../emit-memory.js';
 import type { FrameLayout } from '../frame.js';
 import { CTX, ENTRY_FP, TMP1, TMP2, TMP3 } from '../registers.js';
+import { emitFaultLanding } from '../safety/unwind.js';
 import { OptUnsupported } from './build.js';
 import { INVERSE_CONDITION } from './conditions.js';
 import { CallKind, FLAG_FETCH, FLAG_SIGNED, Mod, Op, type Block, type Func, type Inst } from './ir.js';
@@ -115,6 +116,9 @@ export interface ProgramEmitter {
   /** record prologue/epilogue ranges */
   readonly prologues: [number, number][];
   readonly epilogues: [number, number][];
+  /** fault containment (CompileOptions.contain): the entry's landing and where faults must not land */
+  readonly contain: boolean;
+  containment?: { landing: number; exclude: [number, number][] };
   readonly functionOffsets: number[];
   /** test-bit branches (TBZ/TBNZ) may be used (their reach is 32 KiB) */
   readonly testBits: boolean;
@@ -191,9 +195,12 @@ export function emitFunction(pe: ProgramEmitter, fn: Func, layout: readonly Bloc
     usesFp: false,
     fpRegister: null,
     tailCalls: false,
+    shadowStack: false,
   };
   const e: Emit = {
     a,
+    // the tier compiles no budget or sandbox (those programs are 1:1)
+    safety: { budgetExit: undefined, sandbox: undefined },
     frame: frameLayout,
     program: [],
     get pc() {
@@ -266,6 +273,8 @@ export function emitFunction(pe: ProgramEmitter, fn: Func, layout: readonly Bloc
     }
     if (spBelowFp > 0) a.emit(subImm(SP, SP, spBelowFp));
   }
+  // before this, the entry frame is not recorded: a fault there cannot be contained
+  const setupEnd = a.offset;
   pe.mark(-1);
   pe.prologues.push([prologueStart, a.offset]);
 
@@ -364,6 +373,10 @@ export function emitFunction(pe: ProgramEmitter, fn: Func, layout: readonly Bloc
     a.emit(mov(X29, ENTRY_FP));
     a.emit(ldr(X0, mem(CTX, CTX_EXIT_VALUE)));
     a.b(epilogue);
+    if (pe.contain) {
+      const landing = emitFaultLanding(a, pe.exitAll);
+      pe.containment = { landing, exclude: [[prologueStart, setupEnd], [epilogueStart, a.offset]] };
+    }
   }
   pe.mark(-1);
 

@@ -46,7 +46,9 @@ const ARG_MASK = 0b111110;
  * the 1:1 path later: instruction budgets, sandbox checks, ...) makes the program compile 1:1
  * until the tier learns it, so a new feature is never silently dropped by optimization.
  */
-const HANDLED_OPTIONS: ReadonlySet<string> = new Set(['contextAddress', 'helperIds', 'natives', 'resolvePseudo', 'atomics', 'info', 'optimize']);
+// contain: the entry gets the fault landing (emit.ts). budget and sandbox are not implemented:
+// such programs compile 1:1 (unsupportedOption), with every check.
+const HANDLED_OPTIONS: ReadonlySet<string> = new Set(['contextAddress', 'helperIds', 'natives', 'resolvePseudo', 'atomics', 'info', 'optimize', 'contain']);
 
 /**
  * Beyond this many slots a program compiles 1:1: the tier has no branch relaxation (below it
@@ -79,7 +81,7 @@ export function compileOptimized(program: readonly BpfInsn[], info: ProgramInfo,
     const k = insnKind(program[pc]!);
     if (k === undefined) throw new OptUnsupported(`unknown opcode at ${pc}`);
     kinds[pc] = k;
-    if (k.kind === 'call-helper' || k.kind === 'callx') holdsContext = true;
+    if (k.kind === 'call-helper' || k.kind === 'callx' || options.contain === true) holdsContext = true;
     // the second slot of an LDDW has no kind (found here, not from info.lddwTails, which a
     // rewritten program may not keep exact)
     if (k.kind === 'lddw') pc++;
@@ -219,6 +221,9 @@ export function compileOptimized(program: readonly BpfInsn[], info: ProgramInfo,
     relaxedBranches: 0,
     slotNotes,
     optimizer: counts,
+    containment: pe.containment,
+    budget: undefined,
+    sandbox: false,
   };
 }
 
@@ -259,6 +264,7 @@ function emitProgram(
     },
     prologues: [],
     epilogues: [],
+    contain: options.contain === true,
     functionOffsets: [],
     testBits,
     testBitBranches: 0,

@@ -1,0 +1,86 @@
+import { BpfBudgetError, BpfRuntimeError, BpfSandboxError, MAX_CALL_FRAMES, insnKind, type BpfInsn, type Region } from '../../bpf/index.js';
+import { NO_BPF_PC, decodeFault, type RegisteredCodeRange } from '../../runtime/index.js';
+import type { CompiledProgram } from '../compiler.js';
+import {
+  EXIT_REQUEST_BAD_CALL,
+  EXIT_REQUEST_BUDGET,
+  EXIT_REQUEST_DEPTH,
+  EXIT_REQUEST_FAULT,
+  EXIT_REQUEST_SANDBOX,
+} from '../context-layout.js';
+import { BpfFaultError, JitRuntimeError, type FaultAccess } from '../errors.js';
+
+/** What a run left in the per-call words of the context block. */
+export interface ExitWords {
+  readonly request: number;
+  readonly value: bigint;
+  readonly detail: bigint;
+  readonly detail2: bigint;
+}
+
+/** What an exit needs to know about the program to explain itself. */
+export interface ExitContext {
+  readonly program: readonly BpfInsn[];
+  readonly compiled: CompiledProgram;
+  readonly range: RegisteredCodeRange;
+  /** the regions the run could touch (sandbox entries; data images and memory otherwise) */
+  readonly regions: readonly Region[];
+}
+
+/**
+ * The error for an exit request that stops the program abnormally (budget, sandbox, fault,
+ * call depth, bad callx); undefined for a normal end or a helper's exit.
+ */
+export function exitError(words: ExitWords, c: ExitContext): Error | undefined {
+  switch (words.request) {
+    case EXIT_REQUEST_BAD_CALL:
+      return new JitRuntimeError(`callx to 0x${words.value.toString(16)}: not a registered helper id or a function of this program`);
+    case EXIT_REQUEST_BUDGET:
+      return new BpfBudgetError(pcAt(c, words.detail), c.compiled.budget ?? 0, 'back-edges and calls');
+    case EXIT_REQUEST_SANDBOX: {
+      const size = Number(words.detail2 & 0xffn);
+      const write = (words.detail2 >> 8n) & 1n;
+      const regions = c.regions;
+      const readOnly = write === 1n && regions.some((r) => !r.writable && words.value >= r.base && words.value + BigInt(size) <= r.base + BigInt(r.size));
+      return new BpfSandboxError(pcAt(c, words.detail), write ? 'write' : 'read', size, words.value, regions, readOnly ? 'read-only' : 'out-of-bounds');
+    }
+    case EXIT_REQUEST_DEPTH:
+      return new BpfRuntimeError(`call stack exceeds ${MAX_CALL_FRAMES} frames`, pcAt(c, words.detail));
+    case EXIT_REQUEST_FAULT:
+      return faultError(words, c);
+    default:
+      return undefined;
+  }
+}
+
+function pcAt(c: ExitContext, nativePc: bigint): number {
+  return c.range.bpfPcAt(nativePc) ?? NO_BPF_PC;
+}
+
+function faultError(words: ExitWords, c: ExitContext): BpfFaultError {
+  const record = decodeFault(words.value, words.detail2, words.detail);
+  let pc = pcAt(c, record.pc);
+  let access: FaultAccess = 'unknown';
+  let size: number | undefined;
+  let where: string;
+  if (pc >= 0) {
+    const k = insnKind(c.program[pc]!);
+    if (k?.kind === 'load' || k?.kind === 'load-acquire') access = 'read';
+    else if (k?.kind === 'store' || k?.kind === 'store-release') access = 'write';
+    else if (k?.kind === 'atomic') access = 'read-write';
+    if (k && 'size' in k) size = k.size;
+    where = `in the JIT code of pc ${pc}`;
+  } else {
+    const offset = c.range.offsetOf(record.pc) ?? 0;
+    let fn = 0;
+    c.compiled.functionOffsets.forEach((start, i) => {
+      if (start <= offset) fn = i;
+    });
+    const f = c.compiled.info.functions[fn]!;
+    pc = f.start;
+    // a fault in a prologue is almost always the native stack running out (deep recursion)
+    where = `in the prologue or epilogue of the function at slot ${f.start} (the native stack may be exhausted)`;
+  }
+  if (record.esrAccess === 'execute' || (access === 'unknown' && record.address === record.pc)) access = 'execute';
+  return new BpfFaultError(pc, record.signalName, record.code, record.address, access, size, record.pc, where, c.regions);
+}

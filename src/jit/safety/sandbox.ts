@@ -1,0 +1,273 @@
+import {
+  Cond,
+  X16,
+  X17,
+  X25,
+  X27,
+  X30,
+  addImm,
+  addReg,
+  addsReg,
+  cmpImm,
+  cmpReg,
+  ldp,
+  ldr,
+  mem,
+  mov,
+  movz,
+  orrReg,
+  ret,
+  stp,
+  str,
+  subImm,
+  subReg,
+  subsReg,
+  type Assembler,
+  type Label,
+  type XReg,
+} from '../../arm64/index.js';
+import { STACK_FRAME_SIZE, type AccessKind } from '../../bpf/index.js';
+import {
+  CTX_EXIT_DETAIL,
+  CTX_EXIT_REQUEST,
+  CTX_EXIT_VALUE,
+  CTX_REGIONS,
+  CTX_REGION_CACHE_READ,
+  CTX_REGION_CACHE_WRITE,
+  CTX_SHADOW_LIMIT,
+  EXIT_REQUEST_DEPTH,
+  EXIT_REQUEST_SANDBOX,
+  REGION_CACHE_MIN,
+  REGION_ENTRY_SIZE,
+} from '../context-layout.js';
+import { SCRATCH1, SCRATCH2, SCRATCH3 } from '../registers.js';
+
+/**
+ * The sandbox (--sandbox): every load, store and atomic of a program the verifier did not
+ * prove is checked against the regions it may touch, in the machine code itself.
+ *
+ * - The BPF stack moves off the native stack into a shadow stack of MAX_CALL_FRAMES frames of
+ *   512 bytes in memory of its own: no return address or saved register is ever addressable
+ *   by the program. R10 of the function at depth d is top - d * 512; the live frames are the
+ *   contiguous range [current frame's bottom, top), entry 0 of the region table, updated by
+ *   every function entry and exit. A call that would go below the shadow stack stops the
+ *   program (EXIT_REQUEST_DEPTH), which also bounds `callx` recursion.
+ * - R10 + constant accesses are checked at compile time: inside [-512, 0) they need nothing
+ *   (emit-memory.ts addresses them from x25 directly); outside, the instruction stops the
+ *   program when it runs, as the interpreter does (the structural validator already refuses
+ *   such programs at load; this keeps the sandbox sound without relying on it).
+ * - Every other access computes its address into x13 and checks it inline against the region
+ *   its kind of access (read, write) hit last: 7 instructions when it is the same region.
+ *   Otherwise a per-program routine walks the region table in the context block (x27):
+ *   entries {start, length, flags} written by the runtime before each run (the stack, the
+ *   memory given to run(), data images, map values, ...), remembers the entry it found and
+ *   returns, or stops the program with the address, size, access and pc.
+ *
+ * The interpreter needs none of this: its Memory checks every access already (memory.ts).
+ * Registers: x13-x15 and x16/x17 (never live across an instruction) and x30 (the routine is
+ * reached with BL; JIT code keeps nothing in x30 between instructions).
+ *
+ * The inline check, with t = addr - start: the access fits iff t <= length - size, because a
+ * cached entry is at least REGION_CACHE_MIN (8) bytes long, so length - size cannot wrap, and
+ * an address below start makes t wrap to a huge value. The walk handles any length.
+ */
+
+type Size = 1 | 2 | 4 | 8;
+
+/** The labels one program's sandboxed code branches to; their code is emitted once, at the end. */
+export class SandboxRoutines {
+  readonly #walks = new Map<string, Label>();
+  readonly #fails = new Map<string, Label>();
+  readonly #a: Assembler;
+  /** the path that unwinds to the entry frame with the exit request already stored */
+  readonly #exitAll: Label;
+  readonly depthExit: Label;
+
+  constructor(a: Assembler, exitAll: Label) {
+    this.#a = a;
+    this.#exitAll = exitAll;
+    this.depthExit = a.newLabel();
+  }
+
+  /** BL target: find the region for [x13, x13 + size), or stop the program. */
+  walk(size: Size, access: AccessKind): Label {
+    return lazy(this.#walks, `${size}${access}`, this.#a);
+  }
+
+  /** BL target: stop the program for an access of x13 known to be out of bounds. */
+  fail(size: Size, access: AccessKind): Label {
+    return lazy(this.#fails, `${size}${access}`, this.#a);
+  }
+
+  /** Emit the routines that were asked for (after all functions). */
+  emit(): void {
+    const a = this.#a;
+    const walkRead = a.newLabel();
+    const walkWrite = a.newLabel();
+    const failRead = a.newLabel();
+    const failWrite = a.newLabel();
+    const fail = a.newLabel();
+    for (const [map, read, write] of [
+      [this.#walks, walkRead, walkWrite],
+      [this.#fails, failRead, failWrite],
+    ] as const) {
+      for (const [key, label] of map) {
+        a.bind(label);
+        a.emit(movz(SCRATCH2, Number(key[0])));
+        a.b(key.endsWith('write') ? write : read);
+      }
+    }
+    emitWalk(a, walkRead, failRead, false);
+    emitWalk(a, walkWrite, failWrite, true);
+
+    // x13 = address, x14 = size; x30 = after the BL: record size | write << 8, the address and
+    // the BL's own address, then unwind
+    a.bind(failRead);
+    a.emit(movz(SCRATCH3, 0));
+    a.b(fail);
+    a.bind(failWrite);
+    a.emit(movz(SCRATCH3, 1));
+    a.bind(fail);
+    a.emit(orrReg(SCRATCH2, SCRATCH2, SCRATCH3, 'lsl', 8));
+    a.emit(subImm(SCRATCH3, X30, 4));
+    a.emit(movz(X17, EXIT_REQUEST_SANDBOX));
+    a.emit(str(X17, mem(X27, CTX_EXIT_REQUEST)));
+    a.emit(str(SCRATCH1, mem(X27, CTX_EXIT_VALUE)));
+    a.emit(stp(SCRATCH3, SCRATCH2, mem(X27, CTX_EXIT_DETAIL)));
+    a.b(this.#exitAll);
+
+    // a call below the shadow stack: x15 = the call instruction
+    a.bind(this.depthExit);
+    a.emit(movz(X17, EXIT_REQUEST_DEPTH));
+    a.emit(str(X17, mem(X27, CTX_EXIT_REQUEST)));
+    a.emit(str(SCRATCH3, mem(X27, CTX_EXIT_DETAIL)));
+    a.b(this.#exitAll);
+  }
+}
+
+/**
+ * The walk over the region table for reads or writes: x13 = address, x14 = size. A hit that
+ * is long enough for the inline check becomes the cached entry of its access kind.
+ */
+function emitWalk(a: Assembler, label: Label, fail: Label, write: boolean): void {
+  const entry = X16;
+  const t = X17;
+  const length = SCRATCH3;
+  const loop = a.newLabel();
+  const next = a.newLabel();
+  const done = a.newLabel();
+  a.bind(label);
+  a.emit(addsReg(t, SCRATCH1, SCRATCH2)); // an access that wraps around fits nowhere
+  a.bCond(Cond.HS, fail);
+  a.materialize(entry, BigInt(CTX_REGIONS));
+  a.emit(addReg(entry, X27, entry));
+  a.bind(loop);
+  a.emit(ldr(t, mem(entry, 16))); // flags: 0 ends the table
+  a.cbz(t, fail);
+  if (write) a.tbz(t, 1, next); // REGION_WRITABLE
+  a.emit(ldp(t, length, mem(entry, 0)));
+  a.emit(subsReg(t, SCRATCH1, t)); // t = address - start
+  a.bCond(Cond.LO, next);
+  a.emit(addReg(t, t, SCRATCH2)); // t + size: no wrap, the access does not wrap
+  a.emit(cmpReg(t, length));
+  a.bCond(Cond.HI, next);
+  a.emit(cmpImm(length, REGION_CACHE_MIN));
+  a.bCond(Cond.LO, done);
+  a.emit(str(entry, mem(X27, write ? CTX_REGION_CACHE_WRITE : CTX_REGION_CACHE_READ)));
+  a.bind(done);
+  a.emit(ret());
+  a.bind(next);
+  a.emit(addImm(entry, entry, REGION_ENTRY_SIZE));
+  a.b(loop);
+}
+
+function lazy(map: Map<string, Label>, key: string, a: Assembler): Label {
+  let l = map.get(key);
+  if (!l) map.set(key, (l = a.newLabel()));
+  return l;
+}
+
+/**
+ * What an access addresses: a base register plus a constant, or plus an index register
+ * shifted left by `shift`; `outsideFrame` marks an R10 + constant access that lies outside the
+ * frame (known at compile time: it always stops the program).
+ */
+export interface SandboxTarget {
+  readonly base: XReg;
+  readonly off: number;
+  readonly index?: XReg;
+  readonly shift?: number;
+  readonly outsideFrame?: boolean;
+}
+
+/** x13 = the target's address, without touching x10-x12 (they may hold a store's value or an index). */
+function emitAddress(a: Assembler, t: SandboxTarget): void {
+  if (t.index !== undefined) {
+    a.emit(addReg(SCRATCH1, t.base, t.index, 'lsl', t.shift ?? 0));
+    return;
+  }
+  const off = t.off;
+  if (off === 0) a.emit(mov(SCRATCH1, t.base));
+  else if (off > 0 && off < 4096) a.emit(addImm(SCRATCH1, t.base, off));
+  else if (off < 0 && -off < 4096) a.emit(subImm(SCRATCH1, t.base, -off));
+  else {
+    a.materialize(SCRATCH1, BigInt(off));
+    a.emit(addReg(SCRATCH1, t.base, SCRATCH1));
+  }
+}
+
+/**
+ * Emit the check for an access of `size` bytes at the target and return the register that
+ * holds the checked address (x13); the access then goes through [x13].
+ */
+export function emitSandboxedAddress(a: Assembler, routines: SandboxRoutines, t: SandboxTarget, size: Size, access: AccessKind): XReg {
+  emitAddress(a, t);
+  if (t.outsideFrame) {
+    a.bl(routines.fail(size, access));
+    return SCRATCH1;
+  }
+  const ok = a.newLabel();
+  a.emit(ldr(X16, mem(X27, access === 'write' ? CTX_REGION_CACHE_WRITE : CTX_REGION_CACHE_READ)));
+  a.emit(ldp(SCRATCH2, SCRATCH3, mem(X16, 0))); // start, length
+  a.emit(subReg(SCRATCH2, SCRATCH1, SCRATCH2));
+  a.emit(subImm(SCRATCH3, SCRATCH3, size));
+  a.emit(cmpReg(SCRATCH2, SCRATCH3));
+  a.bCond(Cond.LS, ok);
+  a.bl(routines.walk(size, access));
+  a.bind(ok);
+  return SCRATCH1;
+}
+
+/**
+ * Function entry under the sandbox: take the next shadow frame (entry 0 of the region table
+ * starts at the current frame's bottom), stop when it would go below the shadow stack, and
+ * point R10 at the new frame's top. The entry function's frame was set up by the runtime.
+ */
+export function emitShadowFrameEnter(a: Assembler, routines: SandboxRoutines, usesFp: boolean): void {
+  const ok = a.newLabel();
+  a.emit(ldp(SCRATCH1, SCRATCH2, mem(X27, CTX_REGIONS)));
+  a.emit(subImm(SCRATCH1, SCRATCH1, STACK_FRAME_SIZE));
+  a.emit(ldr(SCRATCH3, mem(X27, CTX_SHADOW_LIMIT)));
+  a.emit(cmpReg(SCRATCH1, SCRATCH3));
+  a.bCond(Cond.HS, ok);
+  a.emit(subImm(SCRATCH3, X30, 4));
+  a.b(routines.depthExit);
+  a.bind(ok);
+  a.emit(addImm(SCRATCH2, SCRATCH2, STACK_FRAME_SIZE));
+  a.emit(stp(SCRATCH1, SCRATCH2, mem(X27, CTX_REGIONS)));
+  if (usesFp) a.emit(addImm(X25, SCRATCH1, STACK_FRAME_SIZE));
+}
+
+/** R10 of the entry function: the top of its shadow frame (entry 0 covers just that frame). */
+export function emitShadowFrameEntry(a: Assembler): void {
+  a.emit(ldp(SCRATCH1, SCRATCH2, mem(X27, CTX_REGIONS)));
+  a.emit(addReg(X25, SCRATCH1, SCRATCH2));
+}
+
+/** Function exit under the sandbox: give the frame back. */
+export function emitShadowFrameLeave(a: Assembler): void {
+  a.emit(ldp(SCRATCH1, SCRATCH2, mem(X27, CTX_REGIONS)));
+  a.emit(addImm(SCRATCH1, SCRATCH1, STACK_FRAME_SIZE));
+  a.emit(subImm(SCRATCH2, SCRATCH2, STACK_FRAME_SIZE));
+  a.emit(stp(SCRATCH1, SCRATCH2, mem(X27, CTX_REGIONS)));
+}
