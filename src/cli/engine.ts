@@ -3,7 +3,7 @@ import { linkForInterpreter } from '../bpf/object-linker.js';
 import { JitCompileError, JitProgram, JitRuntimeError, type JitOptions } from '../jit/index.js';
 import { ObjectProgram } from '../jit/object-program.js';
 import { NativeLibrary, NativeLibraryError } from '../runtime/native-library.js';
-import type { ParsedArgs } from './args.js';
+import { single, type ParsedArgs } from './args.js';
 import { CliInputError, CliUsageError } from './command.js';
 import { inputError, type LoadedProgram } from './inputs.js';
 
@@ -55,6 +55,35 @@ export interface RunOptions {
   readonly libs: readonly string[];
   /** prove the program safe first (default); false: --no-verify, for trusted code */
   readonly verify: boolean;
+}
+
+/** What `run` adds for unverified code (issue 10): the sandbox and the budget. */
+export interface SafetyFlags {
+  /** check every memory access (JIT); the interpreter checks every access anyway; implies --no-verify */
+  readonly sandbox: boolean;
+  /** JIT: back-edges and calls per run; interpreter: instructions */
+  readonly budget: number | undefined;
+}
+
+export const SAFETY_FLAGS = ['--sandbox'] as const;
+export const SAFETY_VALUES = ['--budget'] as const;
+export const SAFETY_USAGE = `  --sandbox            (unverified code; implies --no-verify) check every load and store
+                       against the regions the program may touch (its stack, context, packet,
+                       memory, map values, global data) and helpers' memory arguments: a miss
+                       stops it with pc, address, size and the nearest region. The
+                       interpreter checks every access anyway
+  --budget N           stop after N back-edges and calls (JIT) or N instructions (--interp);
+                       default 1000000 for unverified code (--no-verify, --sandbox), none for
+                       verified programs under the JIT`;
+
+export function safetyFlags(parsed: ParsedArgs): SafetyFlags {
+  const text = single(parsed, '--budget');
+  let budget: number | undefined;
+  if (text !== undefined) {
+    budget = Number(text);
+    if (!/^[0-9]+$/.test(text) || !Number.isSafeInteger(budget) || budget < 1) throw new CliUsageError(`--budget must be a positive integer, got '${text}'`);
+  }
+  return { sandbox: parsed.flags.has('--sandbox'), budget };
 }
 
 export const VERIFY_FLAG_USAGE = `  --no-verify  skip the verifier, for trusted code (by default a program must be proven safe,

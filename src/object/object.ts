@@ -57,11 +57,25 @@ export interface OpenOptions {
   /** JIT code generation: LSE or LL/SC atomics, constant blinding */
   readonly jit?: Pick<JitOptions, 'atomics' | 'blind' | 'optimize'>;
   /**
-   * prove each program safe before it first runs (default true; false for trusted code). The
+   * prove each program safe before it first runs (default true, false with `sandbox`; false
+   * for trusted code, or for untrusted code under the sandbox). The
    * verifier checks the program as loaded, against its type, the object's maps and the Linux
    * helper prototypes; .rodata must then stay as it was at load (the verifier reads it).
    */
   readonly verify?: boolean;
+  /**
+   * JIT: check every load, store and atomic against the regions a run may touch (its context
+   * and packet, its stack, map values, global data); a miss stops the run with a
+   * BpfSandboxError. For programs nobody proved safe: `verify` defaults to false. The
+   * interpreter always checks.
+   */
+  readonly sandbox?: boolean;
+  /**
+   * instruction budget: back-edges and calls per run (JIT: default none for verified programs,
+   * 1,000,000 for unverified ones), instructions per run (interpreter, default 1,000,000);
+   * `false`: none under the JIT (trusted code)
+   */
+  readonly budget?: number | false;
 }
 
 export class BpfObjectFile {

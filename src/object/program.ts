@@ -15,6 +15,8 @@ import {
   type HelperFn,
   type PreparedProgram,
   type ProgramType,
+  type Region,
+  type RegionKind,
 } from '../bpf/index.js';
 import { DEFAULT_EXTERN_ARITY, JitProgram, type NativeTarget } from '../jit/index.js';
 import { objectMaps, verifyProgram, type VerifyResult } from '../bpf/verifier/index.js';
@@ -116,9 +118,14 @@ export class ObjectProgram {
     validateProgram(prepared.insns, { helpers: new Set([...helperIds, 12]) });
     // Proven safe as loaded (the kernel verifies before convert_ctx_access too); after the
     // fixups only so that their context errors, which name the field, come first.
-    if (this.object.options.verify !== false) this.#verified = verifyProgram(this.source.insns, this.verifyOptions());
+    if (this.#verifies()) this.#verified = verifyProgram(this.source.insns, this.verifyOptions());
     this.#prepared = prepared;
     return prepared;
+  }
+
+  /** Whether the object proves its programs safe: `verify`, by default on unless the object is sandboxed. */
+  #verifies(): boolean {
+    return this.object.options.verify ?? this.object.options.sandbox !== true;
   }
 
   /** What the verifier proved (undefined before the first run, or when the object was opened with verify: false). */
@@ -194,10 +201,11 @@ export class ObjectProgram {
       natives: externs,
       tailCalls: this.object.tailCalls,
       resolvePseudo: (p, imm, next, pc) => this.resolvePseudo(p, imm, next, pc),
-      // the program as loaded was verified in prepared(); this is its trusted rewrite (verified
-      // programs carry no budget; unverified ones get the JIT's default)
+      // the program as loaded was verified in prepared(); this is its trusted rewrite. Verified
+      // programs carry no budget unless the object sets one; unverified ones get the JIT's default.
       verify: false,
-      ...(this.object.options.verify !== false ? { budget: false as const } : {}),
+      ...(this.object.options.sandbox === true ? { sandbox: true } : {}),
+      ...(this.object.options.budget !== undefined ? { budget: this.object.options.budget } : this.#verifies() ? { budget: false as const } : {}),
     });
     const entry = this.#jit.tailCallEntry;
     if (entry !== undefined) this.#descriptor.writeBigUInt64LE(entry, 0);
@@ -244,11 +252,13 @@ export class ObjectProgram {
     try {
       if (engine === 'jit') {
         const jit = this.jit();
+        // the sandbox checks against the run's regions (the stack is the JIT's own)
+        const checked = this.object.options.sandbox === true ? { regions: this.runRegions(run) } : {};
         for (let i = 0; i < repeat; i++) {
           if (i > 0) run.snapshot.restore();
           if (options.prandomSeed !== undefined) setPrandomSeed(options.prandomSeed);
           const t0 = process.hrtime.bigint();
-          retval = jit.call(run.built.r1, run.built.r2);
+          retval = jit.call(run.built.r1, run.built.r2, checked);
           elapsed += process.hrtime.bigint() - t0;
         }
       } else {
@@ -268,18 +278,28 @@ export class ObjectProgram {
     return { retval, dataOut: run.built.dataOut(), ctxOut: run.built.ctxOut(), durationNs: Number(elapsed) / repeat, printk };
   }
 
+  /**
+   * What a run may touch besides its stack: its context and packet, every map's storage and
+   * the global data (.rodata and friends read-only), in the regions model both engines check.
+   */
+  private runRegions(run: Run): (Region & { bytes: Uint8Array })[] {
+    const out: (Region & { bytes: Uint8Array })[] = run.regions.map((r) => ({ ...r, size: r.bytes.length }));
+    for (const m of this.object.allMaps()) {
+      const section = this.object.sectionOfMap(m);
+      const kind: RegionKind = section ? 'data' : m instanceof RingbufMap ? 'ringbuf' : 'map_value';
+      for (const r of m.regions()) out.push({ kind, name: section ? section.name : r.name, bytes: r.bytes, base: r.base, size: r.bytes.length, writable: section ? section.writable : r.writable });
+    }
+    return out;
+  }
+
   private interpretOnce(insns: readonly BpfInsn[], run: Run): bigint {
     const ext = this.source.relocations.find((r) => r.kind === 'extern-call');
     if (ext) throw new BpfLinkError(`program '${this.name}' calls the extern function '${ext.symbol}', which only the JIT can call (a native library)`, ext.pc);
     const memory = new Memory();
-    for (const r of run.regions) memory.addRegion(r.name, r.bytes, { base: r.base, writable: r.writable });
+    for (const r of this.runRegions(run)) memory.addRegion(r.name, r.bytes, { base: r.base, writable: r.writable, kind: r.kind });
     const maps = new Map<bigint, BpfMap>();
-    for (const m of this.object.allMaps()) {
-      maps.set(m.address, m);
-      // .rodata and friends stay read-only for the program
-      const section = this.object.sectionOfMap(m);
-      for (const r of m.regions()) memory.addRegion(r.name, r.bytes, { base: r.base, writable: section ? section.writable : r.writable });
-    }
+    for (const m of this.object.allMaps()) maps.set(m.address, m);
+    const budget = this.object.options.budget;
     const adapters = interpreterHelpers(this.type, { map: (a) => maps.get(a), ctxAddress: hasStruct(this.type.context) ? run.built.r1 : undefined });
     for (const [id, fn] of this.object.options.helpers ?? []) adapters.set(id, fn);
     const r = interpret(insns, {
@@ -296,6 +316,7 @@ export class ObjectProgram {
         return p?.prepared().insns;
       },
       validate: false,
+      ...(typeof budget === 'number' ? { maxInstructions: budget } : {}),
     });
     return r.value;
   }
@@ -313,7 +334,7 @@ interface Run {
   readonly snapshot: ContextSnapshot;
   readonly target: ContextTarget;
   /** the context and packet as the interpreter maps them (the context's pointers read-only) */
-  readonly regions: readonly { name: string; bytes: Uint8Array; base: bigint; writable: boolean }[];
+  readonly regions: readonly { kind: RegionKind; name: string; bytes: Uint8Array; base: bigint; writable: boolean }[];
   readonly stack: Buffer;
 }
 
@@ -325,14 +346,15 @@ function newRun(type: ProgramType, input: RunInput): Run {
   const packet = Buffer.alloc(Math.max(8, plan.packetSize));
   const target: ContextTarget = { ctx, ctxAddress: bufferAddress(ctx), packet, packetAddress: bufferAddress(packet) };
   const built = builder.build(input, target);
-  const regions: { name: string; bytes: Uint8Array; base: bigint; writable: boolean }[] = [];
-  if (plan.packetSize > 0) regions.push({ name: type.name === 'plain' ? 'mem' : 'packet', bytes: packet.subarray(0, plan.packetSize), base: target.packetAddress, writable: true });
+  const regions: { kind: RegionKind; name: string; bytes: Uint8Array; base: bigint; writable: boolean }[] = [];
+  const plain = type.name === 'plain';
+  if (plan.packetSize > 0) regions.push({ kind: plain ? 'mem' : 'packet', name: plain ? 'mem' : 'packet', bytes: packet.subarray(0, plan.packetSize), base: target.packetAddress, writable: true });
   if (plan.ctxSize > 0) {
     // A program cannot write the packet pointers of its context (only converted field
     // accesses reach the context): they stay read-only so helpers can trust them.
     const pointers = type.packet !== undefined && type.name !== 'xdp' ? SKB_INTERNAL.len.offset : plan.ctxSize;
-    regions.push({ name: 'context (pointers)', bytes: ctx.subarray(0, pointers), base: target.ctxAddress, writable: false });
-    if (pointers < plan.ctxSize) regions.push({ name: 'context', bytes: ctx.subarray(pointers, plan.ctxSize), base: target.ctxAddress + BigInt(pointers), writable: true });
+    regions.push({ kind: 'ctx', name: 'context (pointers)', bytes: ctx.subarray(0, pointers), base: target.ctxAddress, writable: false });
+    if (pointers < plan.ctxSize) regions.push({ kind: 'ctx', name: 'context', bytes: ctx.subarray(pointers, plan.ctxSize), base: target.ctxAddress + BigInt(pointers), writable: true });
   }
   return { built, snapshot: new ContextSnapshot(target), target, regions, stack: Buffer.alloc(MAX_CALL_FRAMES * STACK_SIZE) };
 }

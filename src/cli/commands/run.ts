@@ -7,7 +7,7 @@ import { setupCommandLine } from '../../runtime/emulation.js';
 import { parseArgs, single, type ArgSpec, type ParsedArgs } from '../args.js';
 import type { CliCommand, CliIo } from '../command.js';
 import { CliInputError, CliUsageError } from '../command.js';
-import { JIT_FLAGS, JIT_FLAGS_USAGE, VERIFY_FLAG_USAGE, engineError, jitFlags } from '../engine.js';
+import { JIT_FLAGS, JIT_FLAGS_USAGE, SAFETY_FLAGS, SAFETY_USAGE, SAFETY_VALUES, VERIFY_FLAG_USAGE, engineError, jitFlags, safetyFlags } from '../engine.js';
 import { ASM_SYNTAX_NAMES, PROGRAM_FORMATS, loadProgram, parseHexBytes, readInput, type AsmSyntax, type ProgramFormat } from '../inputs.js';
 import { allMapContents, preloadMap } from '../maps-json.js';
 
@@ -59,6 +59,7 @@ Options:
                        searched in order). It must be built for arm64 (the JIT calls it)
   --interp             run on the reference interpreter instead of the JIT
 ${VERIFY_FLAG_USAGE}
+${SAFETY_USAGE}
 ${JIT_FLAGS_USAGE}
 
 The helpers are the real ones with their Linux ids (bpf_ktime_get_ns is 5, bpf_trace_printk
@@ -69,8 +70,8 @@ on a non-arm64 host the command re-runs itself under qemu-aarch64 (set up by
 errors.`;
 
 const spec: ArgSpec = {
-  flags: ['--interp', '--json', '--no-verify', ...JIT_FLAGS],
-  values: ['--entry', '--program', '--type', '--syntax', '--format', '--mem', '--mem-file', '--lib', '--data-in', '--data-out', '--ctx-in', '--ctx-out', '--repeat', '--map', '--cpu', '--cpus'],
+  flags: ['--interp', '--json', '--no-verify', ...SAFETY_FLAGS, ...JIT_FLAGS],
+  values: ['--entry', '--program', '--type', '--syntax', '--format', '--mem', '--mem-file', '--lib', '--data-in', '--data-out', '--ctx-in', '--ctx-out', '--repeat', '--map', '--cpu', '--cpus', ...SAFETY_VALUES],
   repeatable: ['--lib', '--map'],
 };
 
@@ -106,6 +107,7 @@ function parse(args: readonly string[]): ParsedArgs & { input: string } {
   integerOption(parsed, '--cpu', 0, MAX_CPUS - 1);
   integerOption(parsed, '--cpus', 1, MAX_CPUS);
   jitFlags(parsed); // rejects JIT switches with --interp
+  safetyFlags(parsed);
   if (parsed.flags.has('--interp') && parsed.values.has('--lib')) throw new CliUsageError('--lib needs the JIT: the interpreter cannot call native code');
   return { ...parsed, input: parsed.positionals[0]! };
 }
@@ -155,14 +157,18 @@ export const runCommand: CliCommand = {
     try {
       for (const lib of parsed.values.get('--lib') ?? []) libraries.push(NativeLibrary.open(lib));
       const flags = jitFlags(parsed);
+      const safety = safetyFlags(parsed);
       const options = {
         name: loaded.file,
         jit: { atomics: flags.atomics, blind: flags.blind, optimize: flags.optimize },
         ...(cpus !== undefined ? { cpus } : {}),
         ...(type !== undefined ? { type } : {}),
         libraries,
-        // each program is proven safe before it runs unless --no-verify (trusted code)
-        verify: !parsed.flags.has('--no-verify'),
+        // each program is proven safe before it runs unless --no-verify (trusted code) or
+        // --sandbox (untrusted code, checked as it runs)
+        verify: !parsed.flags.has('--no-verify') && !safety.sandbox,
+        ...(safety.sandbox ? { sandbox: true } : {}),
+        ...(safety.budget !== undefined ? { budget: safety.budget } : {}),
         printk: (line: string) => (json ? printk.push(line) : io.err(`${line}${line.endsWith('\n') ? '' : '\n'}`)),
       };
       obj = loaded.kind === 'object' ? new BpfObjectFile(loaded.obj, options) : objectFromInstructions(loaded.insns, options);
