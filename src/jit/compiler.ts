@@ -25,7 +25,7 @@ import {
   type GpReg,
   type Label,
 } from '../arm64/index.js';
-import { insnKind, lddwValue, validateProgram, type BpfInsn, type FunctionInfo, type ProgramInfo } from '../bpf/index.js';
+import { helperProto, insnKind, lddwValue, validateProgram, type BpfInsn, type FunctionInfo, type ProgramInfo } from '../bpf/index.js';
 import { emitAlu, emitEnd, emitNeg } from './emit-alu.js';
 import { bpfAtomicOperands, emitAtomic, emitLoadAcquire, emitStoreRelease } from './emit-atomic.js';
 import { emitJcond } from './emit-branch.js';
@@ -38,7 +38,7 @@ import { emitTailCall } from './emit-tailcall.js';
 import { CTX, ENTRY_FP, TAIL_CALL_COUNT, a64 } from './registers.js';
 import { OptUnsupported, compileOptimized, type OptimizeOptions, type PassCounts } from './opt/index.js';
 import { checkBudget, emitBudgetInit, emitTick } from './safety/budget.js';
-import { SandboxRoutines, emitShadowFrameEnter, emitShadowFrameEntry, emitShadowFrameLeave } from './safety/sandbox.js';
+import { SandboxRoutines, emitHelperArgChecks, emitShadowFrameEnter, emitShadowFrameEntry, emitShadowFrameLeave } from './safety/sandbox.js';
 import { emitBudgetExit, emitUnwindPaths } from './safety/unwind.js';
 
 /** bpf_tail_call (helper-protos.ts): inline code in programs compiled for tail calls. */
@@ -378,10 +378,18 @@ function compileInsn(
     case 'jcond':
       emitJcond(e, insn, pc, k.width, k.op, k.source);
       return 1;
-    case 'call-helper':
-      if (k.id === TAIL_CALL_HELPER_ID && options.tailCalls === true) emitTailCall(e);
-      else emitHelperCall(e, k.id, options.helperIds.has(k.id));
+    case 'call-helper': {
+      if (k.id === TAIL_CALL_HELPER_ID && options.tailCalls === true) {
+        emitTailCall(e);
+        return 1;
+      }
+      // the sandbox's hook: the helper's memory arguments, by its prototype
+      const sandbox = e.safety.sandbox;
+      const proto = sandbox ? helperProto(k.id) : undefined;
+      if (sandbox && proto) emitHelperArgChecks(a, sandbox, proto);
+      emitHelperCall(e, k.id, options.helperIds.has(k.id));
       return 1;
+    }
     case 'call-native': {
       const address = options.natives?.get(k.id);
       if (address === undefined) throw new JitCompileError(`native function ${k.id} is not linked (no address for it)`, pc);

@@ -6,7 +6,7 @@
  *   +8   exit value (R0 when the request is 1; the offending id when it is 2; the address
  *        for a sandbox failure or a fault)
  *   +16  exit detail: the native pc where the program stopped (budget, sandbox, fault, depth)
- *   +24  exit detail 2: sandbox: access size | write << 8; fault: the handler's signal word
+ *   +24  exit detail 2: sandbox: access size | write << 56; fault: the handler's signal word
  *   +32  sandbox: the lowest address a shadow stack frame may start at
  *   +40  sandbox: the region table entry reads hit last (the inline check's cache)
  *   +48  sandbox: the region table entry writes hit last (always a writable one)

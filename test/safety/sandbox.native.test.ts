@@ -185,3 +185,32 @@ describe('sandbox: what the program may touch', () => {
     expect(caught(() => interpret(assembleUbpf('ldxb %r0, [%r1+0]\nexit'), { args: [MEM_BASE - 1n] }))).toBeInstanceOf(BpfSandboxError);
   });
 });
+
+describe("sandbox: helpers' memory arguments (by their prototypes, src/bpf/helper-protos.ts)", () => {
+  // bpf_probe_read(void *dst, u32 size, const void *unsafe_ptr): dst is written, size bytes
+  const source = 'mov %r6, %r1\nadd %r1, 8\ncall 4\nexit';
+  const compile = (calls: number[], sandbox: boolean) =>
+    JitProgram.compile(assembleUbpf(source), { sandbox, helpers: new Map([[4, (_d: bigint, size: bigint) => BigInt(calls.push(Number(size)))]]) });
+
+  it('a destination that does not fit stops the program before the helper runs', () => {
+    const calls: number[] = [];
+    const prog = compile(calls, true);
+    const e = caught(() => prog.call(new Uint8Array(16), 16n)) as BpfSandboxError;
+    expect(e).toBeInstanceOf(BpfSandboxError);
+    expect([e.pc, e.access, e.size, e.nearest?.name]).toEqual([2, 'write', 16, 'mem']);
+    expect(e.message).toMatch(/offset 8 of mem 'mem' .*: 8 of its bytes lie past the end/);
+    expect(calls).toEqual([]);
+    // one that fits, and 0 bytes anywhere, reach the helper
+    expect(prog.call(new Uint8Array(16), 8n)).toBe(1n);
+    expect(prog.call(null, 0n)).toBe(2n);
+    expect(calls).toEqual([8, 0]);
+    prog.free();
+  });
+
+  it('without the sandbox nothing is checked (the helper sees whatever it is given)', () => {
+    const calls: number[] = [];
+    const prog = compile(calls, false);
+    expect(prog.call(new Uint8Array(16), 16n)).toBe(1n);
+    prog.free();
+  });
+});

@@ -1,5 +1,5 @@
 import { BpfBudgetError, BpfRuntimeError, BpfSandboxError, MAX_CALL_FRAMES, insnKind, type BpfInsn, type Region } from '../../bpf/index.js';
-import { NO_BPF_PC, decodeFault, type RegisteredCodeRange } from '../../runtime/index.js';
+import { NO_BPF_PC, codeRangeAt, decodeFault, type RegisteredCodeRange } from '../../runtime/index.js';
 import type { CompiledProgram } from '../compiler.js';
 import {
   EXIT_REQUEST_BAD_CALL,
@@ -38,8 +38,8 @@ export function exitError(words: ExitWords, c: ExitContext): Error | undefined {
     case EXIT_REQUEST_BUDGET:
       return new BpfBudgetError(pcAt(c, words.detail), c.compiled.budget ?? 0, 'back-edges and calls');
     case EXIT_REQUEST_SANDBOX: {
-      const size = Number(words.detail2 & 0xffn);
-      const write = (words.detail2 >> 8n) & 1n;
+      const size = Number(words.detail2 & ((1n << 56n) - 1n));
+      const write = (words.detail2 >> 56n) & 1n;
       const regions = c.regions;
       const readOnly = write === 1n && regions.some((r) => !r.writable && words.value >= r.base && words.value + BigInt(size) <= r.base + BigInt(r.size));
       return new BpfSandboxError(pcAt(c, words.detail), write ? 'write' : 'read', size, words.value, regions, readOnly ? 'read-only' : 'out-of-bounds');
@@ -53,8 +53,9 @@ export function exitError(words: ExitWords, c: ExitContext): Error | undefined {
   }
 }
 
+/** The BPF pc of a native pc in this program, or in another one (a tail call's target). */
 function pcAt(c: ExitContext, nativePc: bigint): number {
-  return c.range.bpfPcAt(nativePc) ?? NO_BPF_PC;
+  return c.range.bpfPcAt(nativePc) ?? codeRangeAt(nativePc)?.bpfPcAt(nativePc) ?? NO_BPF_PC;
 }
 
 function faultError(words: ExitWords, c: ExitContext): BpfFaultError {
@@ -71,6 +72,7 @@ function faultError(words: ExitWords, c: ExitContext): BpfFaultError {
     if (k && 'size' in k) size = k.size;
     where = `in the JIT code of pc ${pc}`;
   } else {
+    // (a fault outside this program's code, in a tail call's target, is placed at function 0)
     const offset = c.range.offsetOf(record.pc) ?? 0;
     let fn = 0;
     c.compiled.functionOffsets.forEach((start, i) => {

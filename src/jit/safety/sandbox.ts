@@ -24,9 +24,10 @@ import {
   subsReg,
   type Assembler,
   type Label,
+  xreg,
   type XReg,
 } from '../../arm64/index.js';
-import { STACK_FRAME_SIZE, type AccessKind } from '../../bpf/index.js';
+import { STACK_FRAME_SIZE, writesArg, type AccessKind, type HelperProto } from '../../bpf/index.js';
 import {
   CTX_EXIT_DETAIL,
   CTX_EXIT_REQUEST,
@@ -82,11 +83,20 @@ export class SandboxRoutines {
   /** the path that unwinds to the entry frame with the exit request already stored */
   readonly #exitAll: Label;
   readonly depthExit: Label;
+  readonly #walkRead: Label;
+  readonly #walkWrite: Label;
 
   constructor(a: Assembler, exitAll: Label) {
     this.#a = a;
     this.#exitAll = exitAll;
     this.depthExit = a.newLabel();
+    this.#walkRead = a.newLabel();
+    this.#walkWrite = a.newLabel();
+  }
+
+  /** BL target: find the region for [x13, x13 + x14) (any size; 0 passes), or stop the program. */
+  walkSized(access: AccessKind): Label {
+    return access === 'write' ? this.#walkWrite : this.#walkRead;
   }
 
   /** BL target: find the region for [x13, x13 + size), or stop the program. */
@@ -102,8 +112,8 @@ export class SandboxRoutines {
   /** Emit the routines that were asked for (after all functions). */
   emit(): void {
     const a = this.#a;
-    const walkRead = a.newLabel();
-    const walkWrite = a.newLabel();
+    const walkRead = this.#walkRead;
+    const walkWrite = this.#walkWrite;
     const failRead = a.newLabel();
     const failWrite = a.newLabel();
     const fail = a.newLabel();
@@ -120,15 +130,15 @@ export class SandboxRoutines {
     emitWalk(a, walkRead, failRead, false);
     emitWalk(a, walkWrite, failWrite, true);
 
-    // x13 = address, x14 = size; x30 = after the BL: record size | write << 8, the address and
-    // the BL's own address, then unwind
+    // x13 = address, x14 = size; x30 = after the BL: record size | write << 56, the address
+    // and the BL's own address, then unwind
     a.bind(failRead);
     a.emit(movz(SCRATCH3, 0));
     a.b(fail);
     a.bind(failWrite);
     a.emit(movz(SCRATCH3, 1));
     a.bind(fail);
-    a.emit(orrReg(SCRATCH2, SCRATCH2, SCRATCH3, 'lsl', 8));
+    a.emit(orrReg(SCRATCH2, SCRATCH2, SCRATCH3, 'lsl', 56));
     a.emit(subImm(SCRATCH3, X30, 4));
     a.emit(movz(X17, EXIT_REQUEST_SANDBOX));
     a.emit(str(X17, mem(X27, CTX_EXIT_REQUEST)));
@@ -157,6 +167,7 @@ function emitWalk(a: Assembler, label: Label, fail: Label, write: boolean): void
   const next = a.newLabel();
   const done = a.newLabel();
   a.bind(label);
+  a.cbz(SCRATCH2, done); // a helper's memory argument of 0 bytes touches nothing
   a.emit(addsReg(t, SCRATCH1, SCRATCH2)); // an access that wraps around fits nowhere
   a.bCond(Cond.HS, fail);
   a.materialize(entry, BigInt(CTX_REGIONS));
@@ -270,4 +281,21 @@ export function emitShadowFrameLeave(a: Assembler): void {
   a.emit(addImm(SCRATCH1, SCRATCH1, STACK_FRAME_SIZE));
   a.emit(subImm(SCRATCH2, SCRATCH2, STACK_FRAME_SIZE));
   a.emit(stp(SCRATCH1, SCRATCH2, mem(X27, CTX_REGIONS)));
+}
+
+/**
+ * Before a helper call under the sandbox: every memory argument whose size is another
+ * argument (the prototype's ARG_PTR_TO_MEM with sizeArg, src/bpf/helper-protos.ts) must lie in
+ * a region of the run, writable when the helper writes it (MEM_WRITE, MEM_UNINIT); 0 bytes
+ * pass (ARG_CONST_SIZE_OR_ZERO, PTR_MAYBE_NULL with size 0). R1-R5 are x0-x4 and stay intact.
+ * Not checked here: map keys and values (their size is the map's, which the JIT does not know
+ * at the call) and NUL-terminated strings (ARG_PTR_TO_CONST_STR).
+ */
+export function emitHelperArgChecks(a: Assembler, routines: SandboxRoutines, proto: HelperProto): void {
+  proto.args.forEach((arg, i) => {
+    if (arg.kind !== 'ARG_PTR_TO_MEM' || arg.sizeArg === undefined) return;
+    a.emit(mov(SCRATCH1, xreg(i)));
+    a.emit(mov(SCRATCH2, xreg(arg.sizeArg - 1)));
+    a.bl(routines.walkSized(writesArg(arg) ? 'write' : 'read'));
+  });
 }
