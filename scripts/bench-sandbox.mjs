@@ -9,7 +9,7 @@
 // and the ratios to unchecked. Helpers, koffi and JS are outside the count (only the program's
 // own code range is counted). Results must agree across the three (checked on every program).
 //
-//   node scripts/bench-sandbox.mjs [--runs N] [--json]
+//   node scripts/bench-sandbox.mjs [--json]
 //
 // On x86_64 hosts the script re-runs itself in the arm64 Node under qemu-aarch64 with the
 // plugin loaded; on an arm64 host there is no qemu, so no exact counts: it says so and stops.
@@ -20,7 +20,6 @@ import { join } from 'node:path';
 import { arm64NodeCommand, emulationProblems, nativeArm64, root } from './arm64-env.mjs';
 
 const args = process.argv.slice(2);
-const runs = args.includes('--runs') ? Number(args[args.indexOf('--runs') + 1]) : 20;
 const json = args.includes('--json');
 const FIXTURES = join(root, 'test', 'fixtures', 'c');
 
@@ -63,7 +62,7 @@ if (process.env.A64JIT_BENCH_SANDBOX_GUEST !== '1') {
 // ---- the guest: arm64 Node under qemu with the plugin ------------------------------------
 const { assembleUbpf, loadBpfObject } = await import(join(root, 'dist', 'bpf', 'index.js'));
 const { JitProgram, ObjectProgram } = await import(join(root, 'dist', 'jit', 'index.js'));
-const { NativeLibrary, insnCountStatus, insnsPerRun } = await import(join(root, 'dist', 'runtime', 'index.js'));
+const { NativeLibrary, countInsns, insnCountStatus } = await import(join(root, 'dist', 'runtime', 'index.js'));
 
 const status = insnCountStatus();
 if (!status.available) {
@@ -106,25 +105,28 @@ const variants = {
   sandbox: { sandbox: true, budget: false },
 };
 
-/** Instructions per run of each variant of one program; `make(options)` compiles it. */
+/**
+ * Instructions of one run of each variant of a program, `make(options)` compiling it afresh:
+ * the first run of a fresh program, so that programs that keep state in global data (counters)
+ * run the same path in every variant. Every variant must give the same R0 and memory.
+ */
 function measure(name, make, mem) {
   const counts = {};
   let result;
   for (const [variant, options] of Object.entries(variants)) {
     const prog = make(options);
     try {
-      const r0 = prog.run(mem());
-      if (result === undefined) result = r0;
-      else if (r0 !== result) throw new Error(`${name}: ${variant} gives ${r0}, unchecked ${result}`);
-      const range = prog.jit?.codeRange ?? prog.codeRange;
-      counts[variant] = insnsPerRun(range, (n) => {
-        for (let i = 0; i < n; i++) prog.run(mem());
-      }, runs).perRun;
+      const m = mem();
+      let r0;
+      counts[variant] = Number(countInsns(prog.jit?.codeRange ?? prog.codeRange, () => (r0 = prog.run(m))));
+      const seen = `${r0} ${m ? Buffer.from(m).toString('hex') : ''}`;
+      if (result === undefined) result = seen;
+      else if (seen !== result) throw new Error(`${name}: ${variant} gives ${seen}, unchecked ${result}`);
     } finally {
       prog.free();
     }
   }
-  return { name, ...Object.fromEntries(Object.entries(counts).map(([k, v]) => [k, Number(v)])) };
+  return { name, ...counts };
 }
 
 const rows = [];
@@ -149,7 +151,7 @@ if (json) {
 } else {
   const ratio = (a, b) => `${(a / b).toFixed(2)}x`;
   const w = Math.max(...rows.map((r) => r.name.length));
-  console.log(`bench:sandbox: AArch64 instructions per run inside the program's code (exact, qemu-aarch64 plugin, ${runs}/${2 * runs} runs)\n`);
+  console.log(`bench:sandbox: AArch64 instructions of one run inside the program's code (exact: qemu-aarch64 and a64jit's counting plugin)\n`);
   console.log(`${'program'.padEnd(w)}  ${'unchecked'.padStart(10)}  ${'budget'.padStart(10)}  ${'sandbox'.padStart(10)}  budget/unchecked  sandbox/unchecked`);
   for (const r of rows) {
     console.log(`${r.name.padEnd(w)}  ${String(r.unchecked).padStart(10)}  ${String(r.budget).padStart(10)}  ${String(r.sandbox).padStart(10)}  ${ratio(r.budget, r.unchecked).padStart(16)}  ${ratio(r.sandbox, r.unchecked).padStart(17)}`);
