@@ -2,10 +2,13 @@
 // npm run bench:sandbox: what the safety features cost, in AArch64 instructions executed per
 // run inside the program's code, counted exactly by the qemu instruction-count plugin
 // (native/qemu-plugin). For each program of a set (the C fixtures, compiled by clang-22 here,
-// and a few memory-bound assembly kernels), three compilations:
-//   unchecked  budget: false (no budget, no sandbox; fault containment is always there)
+// and a few memory-bound assembly kernels), all unverified (verify: false), four compilations:
+//   unchecked  budget: false, -O0: the 1:1 code with no budget and no sandbox (fault
+//              containment is always there). The budget and the sandbox compile 1:1 (the
+//              optimizer knows neither), so this is what their cost is measured against
 //   budget     the default for unverified code: x24 ticks on back-edges and calls
 //   sandbox    sandbox: true, budget: false: every access checked
+//   optimized  budget: false with the optimization tier, what verified code runs, for scale
 // and the ratios to unchecked. Helpers, koffi and JS are outside the count (only the program's
 // own code range is counted). Results must agree across the three (checked on every program).
 //
@@ -100,9 +103,10 @@ const kernels = [
 ];
 
 const variants = {
-  unchecked: { budget: false },
-  budget: {},
-  sandbox: { sandbox: true, budget: false },
+  unchecked: { verify: false, budget: false, optimize: false },
+  budget: { verify: false },
+  sandbox: { verify: false, sandbox: true, budget: false },
+  optimized: { verify: false, budget: false },
 };
 
 /**
@@ -152,10 +156,12 @@ if (json) {
   const ratio = (a, b) => `${(a / b).toFixed(2)}x`;
   const w = Math.max(...rows.map((r) => r.name.length));
   console.log(`bench:sandbox: AArch64 instructions of one run inside the program's code (exact: qemu-aarch64 and a64jit's counting plugin)\n`);
-  console.log(`${'program'.padEnd(w)}  ${'unchecked'.padStart(10)}  ${'budget'.padStart(10)}  ${'sandbox'.padStart(10)}  budget/unchecked  sandbox/unchecked`);
+  console.log(`${'program'.padEnd(w)}  ${'unchecked'.padStart(10)}  ${'budget'.padStart(10)}  ${'sandbox'.padStart(10)}  ${'optimized'.padStart(10)}  budget/unchecked  sandbox/unchecked`);
   for (const r of rows) {
-    console.log(`${r.name.padEnd(w)}  ${String(r.unchecked).padStart(10)}  ${String(r.budget).padStart(10)}  ${String(r.sandbox).padStart(10)}  ${ratio(r.budget, r.unchecked).padStart(16)}  ${ratio(r.sandbox, r.unchecked).padStart(17)}`);
+    console.log(
+      `${r.name.padEnd(w)}  ${String(r.unchecked).padStart(10)}  ${String(r.budget).padStart(10)}  ${String(r.sandbox).padStart(10)}  ${String(r.optimized).padStart(10)}  ${ratio(r.budget, r.unchecked).padStart(16)}  ${ratio(r.sandbox, r.unchecked).padStart(17)}`,
+    );
   }
   const geo = (k) => Math.exp(rows.reduce((s, r) => s + Math.log(r[k] / r.unchecked), 0) / rows.length);
-  console.log(`\ngeometric mean over ${rows.length} programs: budget ${geo('budget').toFixed(2)}x, sandbox ${geo('sandbox').toFixed(2)}x of unchecked`);
+  console.log(`\ngeometric mean over ${rows.length} programs: budget ${geo('budget').toFixed(2)}x, sandbox ${geo('sandbox').toFixed(2)}x, optimized ${geo('optimized').toFixed(2)}x of unchecked (1:1)`);
 }
