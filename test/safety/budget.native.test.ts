@@ -1,21 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { BpfBudgetError, BpfRuntimeError, DEFAULT_MAX_INSTRUCTIONS, assembleUbpf, interpret } from '../../src/bpf/index.js';
 import { DEFAULT_JIT_BUDGET, JitCompileError, JitProgram } from '../../src/jit/index.js';
+import { caught } from '../support/caught.js';
 
 /**
  * The instruction budget (issue 10, point 4): unverified code under the JIT counts back-edges
  * and calls in x24 and stops with a BpfBudgetError when it runs out, as the interpreter stops
  * after its instruction budget.
  */
-function caught(f: () => unknown): unknown {
-  try {
-    f();
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected an error');
-}
-
 /** r0 = the number of iterations of a loop of R2 iterations (back-edge at pc 2). */
 const LOOP = assembleUbpf('mov %r0, 0\nloop:\nadd %r0, 1\njlt %r0, %r2, loop\nexit');
 

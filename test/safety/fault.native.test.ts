@@ -6,21 +6,13 @@ import { Assembler, Cond, SP, X0, X1, X10, X11, X16, X2, X29, X30, X9, cmpReg, c
 import { assembleUbpf, type HelperFn } from '../../src/bpf/index.js';
 import { BpfFaultError, JitProgram } from '../../src/jit/index.js';
 import { NativeFunction, faultState, loadFunction, packageRoot, sameArchNode } from '../../src/runtime/index.js';
+import { caught } from '../support/caught.js';
 
 /**
  * Fault containment (issue 10, point 5): a SIGSEGV/SIGBUS in JIT code becomes a BpfFaultError
  * naming the BPF pc, the address and the access, the program is unwound to its entry frame
  * and the process goes on. Faults elsewhere go to the handler that was there before.
  */
-function caught(f: () => unknown): unknown {
-  try {
-    f();
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected an error');
-}
-
 function child(args: string[], nodeFlags: string[] = []) {
   if (!existsSync(join(packageRoot, 'dist', 'jit', 'index.js'))) throw new Error('dist/ is missing: run the tests through `npm test`, which compiles first');
   const node = sameArchNode();

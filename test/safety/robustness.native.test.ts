@@ -10,20 +10,12 @@ import { assembleUbpf, interpret, loadBpfObject, type HelperFn } from '../../src
 import { JitArgumentError, JitCompileError, JitProgram, JitRuntimeError, ObjectProgram } from '../../src/jit/index.js';
 import { CodeRegion, NativeCallError, NativeFunction, loadFunction, packageRoot, sameArchNode } from '../../src/runtime/index.js';
 import { compileBpf, ctxBytes, fixtures, runInInterpreter } from '../bpf-formats/support/c-fixtures.js';
+import { caught } from '../support/caught.js';
 
 /**
  * Runtime robustness (issue 10, point 7): each case was seen, tried as a new user would, and
  * each test here failed before the change that fixed it.
  */
-function caught(f: () => unknown): unknown {
-  try {
-    f();
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected an error');
-}
-
 function child(args: string[]) {
   const node = sameArchNode();
   return spawnSync(node.command, [...node.args, '--expose-gc', join(packageRoot, 'test', 'safety', 'robustness-child.mjs'), ...args], {

@@ -10,6 +10,7 @@ import {
 } from '../../src/bpf/index.js';
 import { JitProgram } from '../../src/jit/index.js';
 import { bufferAddress } from '../../src/runtime/index.js';
+import { caught } from '../support/caught.js';
 
 /**
  * The sandbox (issue 10, point 3): under `sandbox: true` every load, store and atomic is
@@ -17,15 +18,6 @@ import { bufferAddress } from '../../src/runtime/index.js';
  * program with the same error the interpreter gives: same type, pc, access, size and nearest
  * region (addresses differ: the interpreter's are virtual, the JIT's real).
  */
-function caught(f: () => unknown): unknown {
-  try {
-    f();
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected an error');
-}
-
 interface Case {
   readonly name: string;
   readonly source: string;
