@@ -132,19 +132,25 @@ function stackAccess(env: VerifierEnv, state: VerifierState, a: Access, p: PtrRe
     return undefined;
   }
   const varOff = formatTnum(p.v.t);
+  const message = write ? MSG.varStackWrite(a.regno, varOff, p.off + a.off, a.size) : MSG.varStackRead(a.regno, varOff, p.off + a.off, a.size);
+  // sandbox mode: the starts inside the frame are what the bytes are checked for; starts
+  // outside it are the run-time checks' (none inside: certainly out of bounds, refused)
+  const first = Math.max(lo, -STACK_FRAME_SIZE);
+  const last = Math.min(hi, -a.size);
   if (lo < -STACK_FRAME_SIZE || hi + a.size > 0) {
-    return env.fail(write ? MSG.varStackWrite(a.regno, varOff, p.off + a.off, a.size) : MSG.varStackRead(a.regno, varOff, p.off + a.off, a.size), a.pc);
+    if (first > last) return env.fail(message, a.pc);
+    env.leaveToRunTime(message, a.pc);
   }
-  env.noteStack(func, -lo);
+  env.noteStack(func, -first);
   env.facts.access(a.pc, { region: 'fp', minOff: lo, maxOff: hi, size: a.size, write });
   if (a.kind === 'read' || a.kind === 'atomic') {
-    const problem = frame.stack.checkReadable(lo, hi + a.size);
+    const problem = frame.stack.checkReadable(first, last + a.size);
     if (problem) return env.fail(MSG.varStackRead(a.regno, varOff, p.off + a.off, a.size), a.pc);
     if (a.kind === 'read') return loaded(a, dataOfSize(a.size));
   }
   if (a.value && isPtr(a.value)) return env.fail(MSG.leakInto(a.valueRegno ?? 0, 'stack'), a.pc);
-  const problem = frame.writableStack().writeVariable(lo, hi, a.size);
-  if (problem) return stackProblem(env, a, problem, lo);
+  const problem = frame.writableStack().writeVariable(first, last, a.size);
+  if (problem) return stackProblem(env, a, problem, first);
   return undefined;
 }
 
@@ -153,23 +159,34 @@ function stackAccess(env: VerifierEnv, state: VerifierState, a: Access, p: PtrRe
  * offset must be bounded below (>= 0) and above (< BPF_MAX_VAR_OFF), and every byte it may
  * reach must lie in [0, size).
  */
-function regionCheck(env: VerifierEnv, a: Access, p: PtrReg, size: number | undefined, message: (size: number | undefined, off: number, len: number) => string): { lo: number; hi: number } {
+function regionCheck(env: VerifierEnv, a: Access, p: PtrReg, size: number | undefined, message: (size: number | undefined, off: number, len: number) => string): { lo: number; hi: number; proven: boolean } {
   const { lo, hi, fixed } = span(p, a.off);
-  if (!fixed && p.v.smin < 0n) env.fail(MSG.minNegative(a.regno), a.pc);
-  if (lo < 0) env.fail(message(size, lo, a.size), a.pc);
-  if (!fixed && p.v.umax >= BigInt(MAX_VAR_OFF)) env.fail(MSG.unbounded(a.regno), a.pc);
-  if (size !== undefined && hi + a.size > size) env.fail(message(size, hi, a.size), a.pc);
-  return { lo, hi };
+  // a fixed offset outside, or no start inside [0, size - a.size]: certainly out of bounds
+  const certain = fixed || Math.max(lo, 0) > (size === undefined ? Infinity : size - a.size);
+  const problem = (reason: string): void => (certain ? env.fail(reason, a.pc) : env.leaveToRunTime(reason, a.pc));
+  let proven = true;
+  const check = (bad: boolean, reason: () => string): void => {
+    if (!bad) return;
+    proven = false;
+    problem(reason());
+  };
+  check(!fixed && p.v.smin < 0n, () => MSG.minNegative(a.regno));
+  check(lo < 0, () => message(size, lo, a.size));
+  check(!fixed && p.v.umax >= BigInt(MAX_VAR_OFF), () => MSG.unbounded(a.regno));
+  check(size !== undefined && hi + a.size > size, () => message(size, hi, a.size));
+  return { lo, hi, proven };
 }
 
 function mapValueAccess(env: VerifierEnv, a: Access, p: PtrReg): RegState | undefined {
   const map = env.map(p.map);
   checkAlignment(env, a, p, '');
-  const { lo, hi } = regionCheck(env, a, p, map.valueSize, (_s, off, len) => MSG.mapValueAccess(map.valueSize, off, len));
+  const { lo, hi, proven } = regionCheck(env, a, p, map.valueSize, (_s, off, len) => MSG.mapValueAccess(map.valueSize, off, len));
   if (a.kind !== 'read' && map.flags & MAP_F_RDONLY_PROG) env.fail(MSG.mapWriteForbidden(map.valueSize, hi, a.size), a.pc);
   noLeak(env, a, 'map');
   env.facts.access(a.pc, { region: 'map_value', minOff: lo, maxOff: hi, size: a.size, write: a.kind !== 'read' });
   if (a.kind !== 'read') return undefined;
+  // sandbox mode, bounds unproven: the offsets inside the value are the ones a read can give
+  if (!proven) return loaded(a, frozenRead(env, a, p, Math.max(lo, 0), Math.min(hi, map.valueSize - a.size)) ?? dataOfSize(a.size));
   return loaded(a, frozenRead(env, a, p, lo, hi) ?? dataOfSize(a.size));
 }
 
@@ -238,8 +255,9 @@ function joinRegs(a: RegState, b: RegState): RegState | undefined {
 function memAccess(env: VerifierEnv, a: Access, p: PtrReg): RegState | undefined {
   checkAlignment(env, a, p, '');
   const known = p.range >= 0 ? p.range : undefined;
-  const { lo, hi } = regionCheck(env, a, p, known, MSG.memAccess);
-  if (known === undefined) env.requiredMem = Math.max(env.requiredMem, hi + a.size);
+  const { lo, hi, proven } = regionCheck(env, a, p, known, MSG.memAccess);
+  // an access left to run time tells nothing about the memory a run must give
+  if (known === undefined && proven) env.requiredMem = Math.max(env.requiredMem, hi + a.size);
   if (a.kind === 'atomic' && !p.ringbuf) env.memAtomics = true;
   noLeak(env, a, 'mem');
   env.facts.access(a.pc, { region: regTypeName(p), minOff: lo, maxOff: hi, size: a.size, write: a.kind !== 'read' });
@@ -248,9 +266,12 @@ function memAccess(env: VerifierEnv, a: Access, p: PtrReg): RegState | undefined
 
 function packetAccess(env: VerifierEnv, a: Access, p: PtrReg): RegState | undefined {
   if (a.kind === 'atomic') env.fail(MSG.atomicNotAllowed(a.regno, regTypeName(p)), a.pc);
-  if (!fixedOffset(p) && p.v.smin < 0n) env.fail(MSG.minNegative(a.regno), a.pc);
+  // sandbox mode: only a fixed offset before the packet's start is certainly out of bounds
+  // (the packet's length is the run's; a variable part may bring the access back in)
+  if (!fixedOffset(p) && p.v.smin < 0n) env.leaveToRunTime(MSG.minNegative(a.regno), a.pc);
   const off = p.off + a.off;
-  if (off < 0 || off + a.size > p.range) env.fail(MSG.packetAccess(off, a.size, a.regno, p.id, p.off, p.range), a.pc);
+  if (off < 0 && fixedOffset(p)) env.fail(MSG.packetAccess(off, a.size, a.regno, p.id, p.off, p.range), a.pc);
+  if (off < 0 || off + a.size > p.range) env.leaveToRunTime(MSG.packetAccess(off, a.size, a.regno, p.id, p.off, p.range), a.pc);
   if (a.kind === 'write' && !env.context?.packetWritable) env.fail(MSG.readonlyMem(a.regno, 'packet'), a.pc);
   noLeak(env, a, 'packet');
   env.facts.access(a.pc, { region: p.type, minOff: off, maxOff: off, size: a.size, write: a.kind !== 'read' });

@@ -4,8 +4,9 @@ import type { VerifierEnv } from './env.js';
 import { COMPLEXITY_LIMIT } from './env.js';
 import { MSG } from './messages.js';
 import type { RegState } from './reg-state.js';
-import { UNKNOWN, regEqual } from './reg-state.js';
-import { UNKNOWN_SCALAR, unsignedRange } from './scalar.js';
+import type { PtrReg } from './reg-state.js';
+import { UNKNOWN, isPtr, regEqual } from './reg-state.js';
+import { UNKNOWN_SCALAR, scalarEquals, unsignedRange } from './scalar.js';
 import type { FrameMask, LiveAt } from './state.js';
 import { VerifierState, dropLonelyIds, stateEqual, stateSafe } from './state.js';
 import type { Successor } from './transfer/common.js';
@@ -43,6 +44,12 @@ interface Pending {
  * that only repeats itself after more iterations than this still ends at the complexity limit.
  */
 const MAX_PER_PC = 32;
+/**
+ * Sandbox mode: iterations of a loop on one path (checkpoints at its head still being
+ * explored) after which the values that keep changing are widened (see widen), so that the
+ * next iteration is covered and the walk ends however many times the loop may run.
+ */
+const WIDEN_AFTER = 8;
 const CALLEE_SAVED = 0b1111000000;
 const ALL_SLOTS = (1n << 64n) - 1n;
 
@@ -76,6 +83,11 @@ export function walk(env: VerifierEnv, init: VerifierState): void {
     }
   };
 
+  const loopLeftToBudget = (pc: number): 'pruned' => {
+    if (!env.facts.loopsLeftToBudget.has(pc)) env.facts.loopsLeftToBudget.set(pc, MSG.loopLeftToBudget(pc));
+    return 'pruned';
+  };
+
   const isCallbackCall = (pc: number): boolean => {
     const k = cfg.kinds[pc];
     return k?.kind === 'call-helper' && env.helpers.get(k.id)?.args.some((a) => a.callback) === true;
@@ -90,11 +102,21 @@ export function walk(env: VerifierEnv, init: VerifierState): void {
     }
     const liveAt = liveMask(state, pc);
     let ancestor: Checkpoint | undefined;
+    /** sandbox mode: checkpoints at pc still being explored, with the same call chain depth (loop iterations) */
+    let iterations = 0;
+    let lastIteration: Checkpoint | undefined;
     for (const cp of list) {
       if (cp.branches > 0) {
         if (cp.callbackLoop) {
           if (stateSafe(cp.state, state, liveAt)) return 'pruned';
           if (cp.state.frames.length === state.frames.length) ancestor = cp;
+        } else if (env.sandbox) {
+          // back where it was with nothing changed: whether the loop ends is the budget's
+          if (stateEqual(cp.state, state, liveAt)) return loopLeftToBudget(pc);
+          if (cp.state.frames.length === state.frames.length) {
+            iterations++;
+            lastIteration = cp;
+          }
         } else if (stateEqual(cp.state, state, liveAt)) {
           env.fail(MSG.infiniteLoop(pc), pc);
         }
@@ -106,6 +128,14 @@ export function walk(env: VerifierEnv, init: VerifierState): void {
     if (callbackLoop && ancestor) {
       widen(state, ancestor.state);
       if (stateSafe(ancestor.state, state, liveAt)) return 'pruned';
+    }
+    if (lastIteration && iterations >= WIDEN_AFTER && !callbackLoop) {
+      // a loop that has run WIDEN_AFTER times on this path without being proven to end: an
+      // iteration covered by an earlier one is a fixed point for safety (whether the loop
+      // ends is the instruction budget's); otherwise widen what keeps changing
+      for (const cp of list) if (cp.branches > 0 && !cp.callbackLoop && stateSafe(cp.state, state, liveAt)) return loopLeftToBudget(pc);
+      widen(state, lastIteration.state, env);
+      if (stateSafe(lastIteration.state, state, liveAt)) return loopLeftToBudget(pc);
     }
     const snapshot = state.clone();
     dropLonelyIds(snapshot);
@@ -161,9 +191,18 @@ export function walk(env: VerifierEnv, init: VerifierState): void {
 
 /**
  * Where a state that comes back to a callback-running call differs from the previous run's in
- * a scalar, the scalar becomes unknown (the kernel's widen_imprecise_scalars).
+ * a scalar, the scalar becomes unknown (the kernel's widen_imprecise_scalars). Sandbox mode's
+ * loop heads (`env` given) widen pointers too: one whose offset changed gets an unknown
+ * variable offset (a packet pointer a new base with nothing proven), so that every further
+ * iteration is covered. Widening only ever loses knowledge, so what is proven stays proven.
  */
-function widen(cur: VerifierState, old: VerifierState): void {
+function widen(cur: VerifierState, old: VerifierState, env?: VerifierEnv): void {
+  const pointer = (a: RegState, b: RegState): RegState | undefined => {
+    if (!env || !isPtr(a) || !isPtr(b) || a.type !== b.type || regEqual(a, b)) return undefined;
+    if (a.off === b.off && scalarEquals(a.v, b.v)) return undefined;
+    const p: PtrReg = { ...a, off: 0, v: UNKNOWN_SCALAR };
+    return a.type === 'pkt' || a.type === 'pkt_meta' ? { ...p, id: env.nextId(), range: 0 } : p;
+  };
   cur.frames.forEach((f, k) => {
     const o = old.frames[k];
     if (!o) return;
@@ -171,12 +210,16 @@ function widen(cur: VerifierState, old: VerifierState): void {
       const a = f.regs[r] as RegState;
       const b = o.regs[r] as RegState;
       if (a.type === 'scalar' && b.type === 'scalar' && !regEqual(a, b)) f.regs[r] = UNKNOWN;
+      const p = pointer(a, b);
+      if (p) f.regs[r] = p;
     }
     f.stack.forEachSpill((slot, s) => {
       const os = o.stack.spills[slot];
       if (s.reg.type === 'scalar' && os && os.reg.type === 'scalar' && !regEqual(s.reg, os.reg)) {
         f.writableStack().setSpill(slot, { type: 'scalar', v: s.size === 8 ? UNKNOWN_SCALAR : unsignedRange(0n, (1n << BigInt(8 * s.size)) - 1n), id: 0 });
       }
+      const p = os && pointer(s.reg, os.reg);
+      if (p) f.writableStack().setSpill(slot, p);
     });
   });
 }

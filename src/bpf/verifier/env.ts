@@ -96,6 +96,14 @@ export interface VerifyOptions {
   readonly allowLoops?: boolean;
   /** a line per processed instruction with the state before it (the kernel's log level 2) */
   readonly log?: VerifierLogOptions;
+  /**
+   * Sandbox mode: the analysis run before a program runs under the sandbox (run-time region
+   * checks and the instruction budget). What no run-time check can see is refused exactly as
+   * in normal mode; memory accesses whose bounds are not proven but may hold are accepted and
+   * left to the run-time checks, and loops need not be proven to end (the budget stops them):
+   * see Facts.leftToRunTime. Accesses certainly out of bounds are still refused.
+   */
+  readonly sandbox?: boolean;
 }
 
 export const COMPLEXITY_LIMIT = 1_000_000;
@@ -176,6 +184,20 @@ export class VerifierEnv {
 
   fail(reason: string, pc: number): never {
     throw new BpfVerifierError(reason, pc, this.insns);
+  }
+
+  /** sandbox mode (VerifyOptions.sandbox) */
+  get sandbox(): boolean {
+    return this.options.sandbox === true;
+  }
+
+  /**
+   * What normal mode refuses with `reason` but the sandbox's run-time checks decide: refused
+   * in normal mode, recorded (and accepted) in sandbox mode.
+   */
+  leaveToRunTime(reason: string, pc: number): void {
+    if (!this.sandbox) this.fail(reason, pc);
+    this.facts.leaveToRunTime(pc, reason);
   }
 
   /** The register-level handle of LDDW src 1 (kind 'map') or src 2 (kind 'data') index i; undefined if none. */

@@ -12,14 +12,20 @@ export class BpfVerifierError extends Error {
   /** the verifier log up to the failure, when logging was asked for */
   log?: string;
 
+  /** the refusal came from the sandbox's analysis (VerifyOptions.sandbox), not a full proof */
+  readonly sandbox: boolean;
+
   constructor(
     readonly reason: string,
     readonly pc: number,
     insns?: readonly BpfInsn[],
+    options: { readonly sandbox?: boolean } = {},
   ) {
     const insn = insns && pc >= 0 && pc < insns.length ? safeText(insns, pc) : '';
-    super(pc >= 0 ? `pc ${pc}: ${reason}${insn ? ` (${insn})` : ''}` : reason);
+    const where = options.sandbox === true ? "the sandbox's analysis refused the program: " : '';
+    super(`${where}${pc >= 0 ? `pc ${pc}: ${reason}${insn ? ` (${insn})` : ''}` : reason}`);
     this.insn = insn;
+    this.sandbox = options.sandbox === true;
   }
 }
 

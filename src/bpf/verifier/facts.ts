@@ -30,8 +30,18 @@ export class Facts {
   readonly constants = new Map<number, Map<number, bigint>>();
   /** pcs the verifier reached (the others are dead code) */
   readonly reached = new Set<number>();
+  /**
+   * Sandbox mode only: pc -> what normal mode would have refused there (its kernel-worded
+   * message), left to the sandbox's run-time checks: accesses whose bounds are not proven but
+   * may hold (and pointer arithmetic with an unbounded offset, whose accesses are checked).
+   * Those accesses have no entry in `accesses` (nothing is proven about them).
+   */
+  readonly leftToRunTime = new Map<number, string>();
+  /** Sandbox mode only: loop heads (pc -> why) whose termination is left to the instruction budget. */
+  readonly loopsLeftToBudget = new Map<number, string>();
 
   access(pc: number, fact: AccessFact): void {
+    if (this.leftToRunTime.has(pc)) return;
     const old = this.accesses.get(pc);
     if (!old) {
       this.accesses.set(pc, fact);
@@ -44,6 +54,12 @@ export class Facts {
       size: fact.size,
       write: fact.write,
     });
+  }
+
+  /** Sandbox mode: the access at pc is left to run time (see leftToRunTime). */
+  leaveToRunTime(pc: number, reason: string): void {
+    this.accesses.delete(pc);
+    if (!this.leftToRunTime.has(pc)) this.leftToRunTime.set(pc, reason);
   }
 
   ctxField(pc: number, fact: CtxFieldFact): void {

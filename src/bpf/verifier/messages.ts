@@ -76,6 +76,8 @@ export const MSG = {
   stackArgUninit: (off: number, depth: number) => `invalid read from stack arg off ${off} depth ${depth}`,
   // control flow
   infiniteLoop: (pc: number) => `infinite loop detected at insn ${pc}`,
+  /** sandbox mode: not a rejection, what Facts.leftToRunTime says of a loop head */
+  loopLeftToBudget: (pc: number) => `loop at insn ${pc} not proven to end: left to the instruction budget`,
   tooLarge: (n: number) => `BPF program is too large. Processed ${n} insn`,
   backEdge: (from: number, to: number) => `back-edge from insn ${from} to ${to}`,
   unsupportedPseudo: (src: number) => `unsupported ldimm64 pseudo src=${src}`,

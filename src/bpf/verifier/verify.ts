@@ -1,4 +1,5 @@
 import type { BpfInsn } from '../instruction.js';
+import type { ProgramInfo } from '../validate.js';
 import { BpfValidationError, STACK_FRAME_SIZE, validateProgram } from '../validate.js';
 import type { Cfg } from './cfg.js';
 import { buildCfg, checkNoBackEdges } from './cfg.js';
@@ -32,6 +33,13 @@ export interface VerifyResult {
   /** stack bytes each function uses (by function index) */
   readonly stackDepth: readonly number[];
   readonly facts: Facts;
+  /**
+   * Sandbox mode: the accesses left to the sandbox's run-time checks (facts.leftToRunTime's
+   * size) and the loops whose end is left to the instruction budget (facts.loopsLeftToBudget's);
+   * 0 in normal mode.
+   */
+  readonly leftToRunTime: number;
+  readonly loopsLeftToBudget: number;
 }
 
 /**
@@ -55,9 +63,21 @@ export function verifyProgram(insns: readonly BpfInsn[], options: VerifyOptions 
       legacyPacketAccess: options.programType?.legacyPacketAccess === true,
     });
   } catch (e) {
-    if (e instanceof BpfValidationError) throw new BpfVerifierError(e.reason, e.pc, insns);
+    if (e instanceof BpfValidationError) throw new BpfVerifierError(e.reason, e.pc, insns, { sandbox: options.sandbox === true });
     throw e;
   }
+  try {
+    return analyse(insns, info, options);
+  } catch (e) {
+    // the same refusal, saying it was the sandbox's analysis
+    if (!(e instanceof BpfVerifierError) || options.sandbox !== true || e.sandbox) throw e;
+    const marked = new BpfVerifierError(e.reason, e.pc, insns, { sandbox: true });
+    if (e.log !== undefined) marked.log = e.log;
+    throw marked;
+  }
+}
+
+function analyse(insns: readonly BpfInsn[], info: ProgramInfo, options: VerifyOptions): VerifyResult {
   const cfg = buildCfg(insns, info);
   if (options.allowLoops === false) checkNoBackEdges(cfg);
   const lines: string[] = [];
@@ -93,6 +113,8 @@ export function verifyProgram(insns: readonly BpfInsn[], options: VerifyOptions 
     memAtomics: env.memAtomics,
     stackDepth: env.stackDepth,
     facts: env.facts,
+    leftToRunTime: env.facts.leftToRunTime.size,
+    loopsLeftToBudget: env.facts.loopsLeftToBudget.size,
   };
 }
 

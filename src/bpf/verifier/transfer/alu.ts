@@ -139,7 +139,9 @@ function offsetPointer(env: VerifierEnv, dst: number, p: PtrReg, by: Scalar, sub
     if (off >= MAX_VAR_OFF || off <= -MAX_VAR_OFF) return env.fail(MSG.ptrOffsetOutOfBounds(type, off), pc);
     return { ...p, off };
   }
-  if (by.smin === -(1n << 63n)) return env.fail(MSG.ptrUnboundedMin(type), pc);
+  // sandbox mode: the offset's bounds are the run-time checks' (every access through the
+  // pointer is one), as they are for an unbounded offset the access itself would refuse
+  if (by.smin === -(1n << 63n)) env.leaveToRunTime(MSG.ptrUnboundedMin(type), pc);
   const v = scalarAlu(sub ? BpfAluOp.SUB : BpfAluOp.ADD, 64, p.v, by);
   // a packet pointer with a new variable part has a new base: nothing is proven about it yet
   if (p.type === 'pkt' || p.type === 'pkt_meta') return { ...p, v, id: env.nextId(), range: 0 };
