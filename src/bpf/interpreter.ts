@@ -52,6 +52,11 @@ export interface InterpretOptions {
    * runtime passes native memory here so helpers see stack pointers at their real addresses.
    */
   stackMemory?: { readonly bytes: Uint8Array; readonly base: bigint };
+  /**
+   * Where function addresses (LDDW src 4) start: slot i is codeBase + 8 * i (default
+   * CODE_BASE). Tests move it to see whether a result depends on a function's address.
+   */
+  codeBase?: bigint;
 }
 
 export interface InterpretResult {
@@ -106,6 +111,7 @@ export function interpret(entryProgram: readonly BpfInsn[], options: InterpretOp
     validateProgram(program, options.natives && !given.natives ? { ...given, natives: options.natives } : given);
   }
   const memory = options.memory ?? new Memory();
+  const codeBase = options.codeBase ?? CODE_BASE;
   // Immediates pre-widened once: ALU64/JMP sign-extend imm to 64 bits, ALU/JMP32 use 32.
   const codeOf = (p: readonly BpfInsn[]): Code => ({ program: p, imm64: p.map((i) => U64(BigInt(i.imm))), imm32: p.map((i) => U32(BigInt(i.imm))) });
   let code = codeOf(program);
@@ -319,8 +325,8 @@ export function interpret(entryProgram: readonly BpfInsn[], options: InterpretOp
     if ((insn.code & 0x08) !== 0) {
       // callx: the register holds a function address (LDDW src 4) or, as in uBPF, a helper id.
       const target = regs[insn.dst] as bigint;
-      if (target >= CODE_BASE && target < CODE_BASE + BigInt(len) * 8n && (target - CODE_BASE) % 8n === 0n) {
-        callLocal(Number((target - CODE_BASE) / 8n), atPc);
+      if (target >= codeBase && target < codeBase + BigInt(len) * 8n && (target - codeBase) % 8n === 0n) {
+        callLocal(Number((target - codeBase) / 8n), atPc);
         return;
       }
       if (target > 0x7fff_ffffn) throw new BpfRuntimeError(`callx through r${insn.dst} = 0x${target.toString(16)}: not a function address or helper id`, atPc);
@@ -433,7 +439,7 @@ export function interpret(entryProgram: readonly BpfInsn[], options: InterpretOp
 
   function lddwResult(lo: BpfInsn, hi: BpfInsn, atPc: number): bigint {
     if (lo.src === BpfPseudo.IMM64) return lddwValue(lo, hi);
-    if (lo.src === BpfPseudo.FUNC) return CODE_BASE + BigInt(atPc + 1 + lo.imm) * 8n;
+    if (lo.src === BpfPseudo.FUNC) return codeBase + BigInt(atPc + 1 + lo.imm) * 8n;
     if (!options.resolvePseudo) throw new BpfRuntimeError(`LDDW pseudo form src=${lo.src} needs a resolvePseudo option`, atPc);
     return U64(options.resolvePseudo(lo.src, lo.imm, hi.imm, atPc));
   }

@@ -1,5 +1,5 @@
 import { Cond, X17, X16, X8, addImm, blr, cmpImm, cmpReg, ldr, mem, memIndex, mov, movz, str, type Label, type XReg } from '../arm64/index.js';
-import { CTX_EXIT_REQUEST, CTX_EXIT_VALUE, CTX_HELPERS, EXIT_REQUEST_BAD_CALL, HELPER_TABLE_SIZE } from './context-layout.js';
+import { CTX_EXIT_DETAIL, CTX_EXIT_REQUEST, CTX_EXIT_VALUE, CTX_HELPERS, EXIT_REQUEST_BAD_CALL, HELPER_TABLE_SIZE } from './context-layout.js';
 import type { Emit } from './emit-context.js';
 import { JitCompileError } from './errors.js';
 import { CALL_TARGET, CTX, RESULT } from './registers.js';
@@ -78,6 +78,9 @@ export function emitCallx(e: Emit, r: XReg, functionEntries: readonly Label[], r
   a.emit(movz(X17, EXIT_REQUEST_BAD_CALL));
   a.emit(str(X17, mem(CTX, CTX_EXIT_REQUEST)));
   a.emit(str(r, mem(CTX, CTX_EXIT_VALUE)));
+  // a native pc inside this instruction's code: the error names the callx's BPF pc
+  a.adr(X16, bad);
+  a.emit(str(X16, mem(CTX, CTX_EXIT_DETAIL)));
   a.b(e.exitAll);
   a.bind(done);
   emitExitCheck(e);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Assembler, Cond, SP, X0, X1, X10, X11, X16, X2, X29, X30, X9, cmpReg, cset, ldp, mov, orrReg, postIndex, preIndex, ret, stp, subImm, xreg, blr } from '../../src/arm64/index.js';
 import { assembleUbpf, type HelperFn } from '../../src/bpf/index.js';
-import { BpfFaultError, JitProgram } from '../../src/jit/index.js';
+import { BpfFaultError, JitProgram, JitRuntimeError } from '../../src/jit/index.js';
 import { NativeFunction, faultState, loadFunction, packageRoot, sameArchNode } from '../../src/runtime/index.js';
 import { caught } from '../support/caught.js';
 
@@ -140,6 +140,16 @@ describe('fault containment in this process', () => {
   it('a NativeFunction cannot be made of a program: its faults, budget and helpers need its JitProgram', () => {
     const prog = JitProgram.compile(assembleUbpf('mov %r0, 1\nexit'), { verify: false });
     expect(() => new NativeFunction(prog.address, 'uint64_t (void *, uint64_t)')).toThrow(/is the code of an a64jit BPF program: call it through its JitProgram/);
+    prog.free();
+  });
+
+  it('a callx to a number that is no helper and no function stops the program with the pc of the callx', () => {
+    // the JIT never jumps to such a target (it compares with every function's address first)
+    const prog = JitProgram.compile(assembleUbpf('mov %r0, 1\nlddw %r2, 0x1234\ncall %r2\nexit'), { verify: false });
+    const e = caught(() => prog.run()) as JitRuntimeError;
+    expect(e).toBeInstanceOf(JitRuntimeError);
+    expect([e.pc, e.message]).toEqual([3, 'pc 3: callx to 0x1234: not a registered helper id or a function of this program']);
+    expect(prog.run.bind(prog)).toThrow(/pc 3: callx to 0x1234/);
     prog.free();
   });
 });

@@ -33,8 +33,10 @@ export interface ExitContext {
  */
 export function exitError(words: ExitWords, c: ExitContext): Error | undefined {
   switch (words.request) {
-    case EXIT_REQUEST_BAD_CALL:
-      return new JitRuntimeError(`callx to 0x${words.value.toString(16)}: not a registered helper id or a function of this program`);
+    case EXIT_REQUEST_BAD_CALL: {
+      const pc = pcAt(c, words.detail);
+      return new JitRuntimeError(`pc ${pc}: callx to 0x${words.value.toString(16)}: not a registered helper id or a function of this program`, pc);
+    }
     case EXIT_REQUEST_BUDGET:
       return new BpfBudgetError(pcAt(c, words.detail), c.compiled.budget ?? 0, 'back-edges and calls');
     case EXIT_REQUEST_SANDBOX: {
