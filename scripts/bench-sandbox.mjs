@@ -105,7 +105,7 @@ const kernels = [
 const variants = {
   unchecked: { verify: false, budget: false, optimize: false },
   budget: { verify: false },
-  sandbox: { verify: false, sandbox: true, budget: false },
+  sandbox: { verify: false, sandbox: true, sandboxAnalysis: false, budget: false },
   optimized: { verify: false, budget: false },
 };
 

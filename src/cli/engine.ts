@@ -59,7 +59,7 @@ export interface RunOptions {
 
 /** What `run` adds for unverified code (issue 10): the sandbox and the budget. */
 export interface SafetyFlags {
-  /** check every memory access (JIT); the interpreter checks every access anyway; implies --no-verify */
+  /** the sandbox's analysis, then every memory access checked (JIT); the interpreter checks every access anyway; implies --no-verify */
   readonly sandbox: boolean;
   /** JIT: back-edges and calls per run; interpreter: instructions */
   readonly budget: number | undefined;
@@ -67,11 +67,15 @@ export interface SafetyFlags {
 
 export const SAFETY_FLAGS = ['--sandbox'] as const;
 export const SAFETY_VALUES = ['--budget'] as const;
-export const SAFETY_USAGE = `  --sandbox            (unverified code; implies --no-verify) check every load and store
-                       against the regions the program may touch (its stack, context, packet,
-                       memory, map values, global data) and helpers' memory arguments: a miss
-                       stops it with pc, address, size and the nearest region. The
-                       interpreter checks every access anyway
+export const SAFETY_USAGE = `  --sandbox            (unverified code; with or without --no-verify it means the same: no
+                       full proof) first the sandbox's analysis ('a64jit verify --sandbox'):
+                       what no run-time check sees (uninitialized registers and stack, pointer
+                       leaks, helper arguments, context offsets, accesses certainly out of
+                       bounds) is refused before the program runs, the rest is left to run
+                       time: every load and store is checked against the regions the program
+                       may touch (its stack, context, packet, memory, map values, global data)
+                       and helpers' memory arguments; a miss stops it with pc, address, size
+                       and the nearest region. The interpreter checks every access anyway
   --budget N           stop after N back-edges and calls (JIT) or N instructions (--interp);
                        default 1000000 for unverified code (--no-verify, --sandbox), none for
                        verified programs under the JIT`;

@@ -94,6 +94,10 @@ export class ObjectProgram {
       natives,
       resolvePseudo: dataPseudoResolver(obj, placed),
       regions: [...regions, ...(jitOptions.regions ?? [])],
+      // the sandbox's analysis (when it runs) knows the object's global data as the verifier would
+      ...(options.sandbox === true && options.sandboxAnalysis !== false
+        ? { sandboxAnalysis: { ...objectMaps(obj), ...(typeof options.sandboxAnalysis === 'object' ? options.sandboxAnalysis : {}) } }
+        : {}),
       retain: [...images, ...(jitOptions.retain ?? [])],
     });
     return new ObjectProgram(jit, prog, images, natives);

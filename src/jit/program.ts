@@ -119,6 +119,15 @@ export interface JitOptions {
    * the verifier cannot prove: `verify` defaults to false. Compiles 1:1.
    */
   readonly sandbox?: boolean;
+  /**
+   * With `sandbox` (and no full verification): first the verifier's sandbox mode, which
+   * refuses (BpfVerifierError) what no run-time check sees — uninitialized registers and
+   * stack, pointer leaks, helper argument kinds, context offsets, accesses certainly out of
+   * bounds — and leaves the rest to the checks and the budget. Default true, with the
+   * verifier's default options; an object gives them (maps, program type, ...); false runs
+   * the run-time checks alone (programs the analysis cannot handle, tests of the checks).
+   */
+  readonly sandboxAnalysis?: boolean | Omit<VerifyOptions, 'natives' | 'sandbox'>;
   /** regions every run may touch besides its stack and its memory (data images, map values) */
   readonly regions?: readonly Region[];
   /** what the code refers to by address (data images): kept alive as long as the program */
@@ -196,6 +205,7 @@ export class JitProgram {
   readonly #shadows: Buffer[] = [];
   #freed = false;
   #verified: { readonly result: VerifyResult; readonly options: Omit<VerifyOptions, 'natives'> } | undefined;
+  #sandboxAnalysis: VerifyResult | undefined;
 
   private constructor(compiled: CompiledProgram, program: readonly BpfInsn[], atomics: 'lse' | 'llsc', resources: Resources, options: JitOptions, name: string) {
     this.compiled = compiled;
@@ -228,6 +238,9 @@ export class JitProgram {
     const verifyOff = options.verify === false || (options.verify === undefined && options.sandbox === true);
     const verifyOptions = verifyOff ? undefined : options.verify === true || options.verify === undefined ? {} : options.verify;
     const verified = verifyOptions && verifyProgram(program, { ...verifyOptions, natives });
+    // not a proof: the program still runs with the sandbox's checks and the default budget
+    const analysis = options.sandbox === true && !verified && options.sandboxAnalysis !== false ? (typeof options.sandboxAnalysis === 'object' ? options.sandboxAnalysis : {}) : undefined;
+    const analysed = analysis && verifyProgram(program, { ...analysis, natives, sandbox: true });
     const atomics = options.atomics === undefined || options.atomics === 'auto' ? (hostInfo().lse ? 'lse' : 'llsc') : options.atomics;
     const blinded = options.blind ? blindConstants(program, typeof options.blind === 'object' ? options.blind.seed : randomSeed()) : undefined;
     const slots = blinded?.program ?? program;
@@ -273,6 +286,7 @@ export class JitProgram {
       });
       const prog = new JitProgram(compiled, slots, atomics, resources, options, name);
       if (verified && verifyOptions) prog.#verified = { result: verified, options: verifyOptions };
+      if (analysed) prog.#sandboxAnalysis = analysed;
       setHelperSink(contextAddress, prog.#sink());
       return prog;
     } catch (e) {
@@ -290,6 +304,15 @@ export class JitProgram {
   get tailCallEntry(): bigint | undefined {
     const off = this.compiled.tailCallEntry;
     return off === undefined ? undefined : this.#resources.region.address + BigInt(off);
+  }
+
+  /**
+   * What the sandbox's analysis decided (JitOptions.sandboxAnalysis): facts.leftToRunTime and
+   * loopsLeftToBudget are what the run-time checks and the budget are there for. Undefined
+   * without the sandbox, with a full proof, or with `sandboxAnalysis: false`.
+   */
+  get sandboxAnalysis(): VerifyResult | undefined {
+    return this.#sandboxAnalysis;
   }
 
   /** What the verifier proved (undefined when compiled with `verify: false`). */

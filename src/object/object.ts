@@ -71,6 +71,14 @@ export interface OpenOptions {
    */
   readonly sandbox?: boolean;
   /**
+   * With `sandbox` and without `verify`: before a program first runs (either engine), the
+   * verifier's sandbox mode refuses (BpfVerifierError) what no run-time check sees —
+   * uninitialized registers and stack, pointer leaks, helper argument kinds, context offsets,
+   * accesses certainly out of bounds — and leaves the rest to the run-time checks and the
+   * budget (ObjectProgram.sandboxAnalysis). Default true; false: the run-time checks alone.
+   */
+  readonly sandboxAnalysis?: boolean;
+  /**
    * instruction budget: back-edges and calls per run (JIT: default none for verified programs,
    * 1,000,000 for unverified ones), instructions per run (interpreter, default 1,000,000);
    * `false`: none under the JIT (trusted code)

@@ -68,6 +68,7 @@ export class ObjectProgram {
   #prepared: PreparedProgram | undefined;
   #jit: JitProgram | undefined;
   #verified: VerifyResult | undefined;
+  #sandboxAnalysis: VerifyResult | undefined;
 
   constructor(
     readonly object: BpfObjectFile,
@@ -119,6 +120,10 @@ export class ObjectProgram {
     // Proven safe as loaded (the kernel verifies before convert_ctx_access too); after the
     // fixups only so that their context errors, which name the field, come first.
     if (this.#verifies()) this.#verified = verifyProgram(this.source.insns, this.verifyOptions());
+    else if (this.object.options.sandbox === true && this.object.options.sandboxAnalysis !== false) {
+      // the sandbox's analysis, on the program as loaded, before either engine runs it
+      this.#sandboxAnalysis = verifyProgram(this.source.insns, { ...this.verifyOptions(), sandbox: true });
+    }
     this.#prepared = prepared;
     return prepared;
   }
@@ -131,6 +136,14 @@ export class ObjectProgram {
   /** What the verifier proved (undefined before the first run, or when the object was opened with verify: false). */
   get verified(): VerifyResult | undefined {
     return this.#verified;
+  }
+
+  /**
+   * What the sandbox's analysis decided (OpenOptions.sandboxAnalysis), after the first run:
+   * facts.leftToRunTime and loopsLeftToBudget are left to the run-time checks and the budget.
+   */
+  get sandboxAnalysis(): VerifyResult | undefined {
+    return this.#sandboxAnalysis;
   }
 
   /**
@@ -204,7 +217,8 @@ export class ObjectProgram {
       // the program as loaded was verified in prepared(); this is its trusted rewrite. Verified
       // programs carry no budget unless the object sets one; unverified ones get the JIT's default.
       verify: false,
-      ...(this.object.options.sandbox === true ? { sandbox: true } : {}),
+      // the sandbox's analysis ran on the program as loaded (prepared()); this is its rewrite
+      ...(this.object.options.sandbox === true ? { sandbox: true, sandboxAnalysis: false } : {}),
       ...(this.object.options.budget !== undefined ? { budget: this.object.options.budget } : this.#verifies() ? { budget: false as const } : {}),
     });
     const entry = this.#jit.tailCallEntry;

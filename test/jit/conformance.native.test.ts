@@ -9,13 +9,13 @@ import { haveSuite, suiteNegativeDir, suiteTestsDir, warnIfNoSuite } from '../bp
  * 1:1 path (-O0), which programs the tier declines still use, and the sandbox (1:1: the tier
  * does not implement its checks), where no correct program may trip a check.
  */
-type Mode = Pick<JitOptions, 'atomics' | 'blind' | 'optimize' | 'sandbox'>;
+type Mode = Pick<JitOptions, 'atomics' | 'blind' | 'optimize' | 'sandbox' | 'sandboxAnalysis'>;
 const modes: Record<string, Mode> = {
   'host atomics (LSE where present), optimized': { atomics: 'auto' },
   'LL/SC atomics forced, optimized': { atomics: 'llsc' },
   'constant blinding, optimized': { blind: { seed: 0x5eed } },
   '-O0 (the 1:1 path), host atomics': { atomics: 'auto', optimize: false },
-  'sandbox (every access checked)': { atomics: 'auto', sandbox: true },
+  'sandbox (every access checked)': { atomics: 'auto', sandbox: true, sandboxAnalysis: false },
 };
 
 /** Programs the executor compiled 1:1 although optimization was on, with the reason. */

@@ -109,7 +109,7 @@ describe('object API: unsafe programs stop with the same typed error in the JIT 
   const bytes = compileBpfSource(UNSAFE, { name: 'unsafe' });
   const packet = new Uint8Array(64).fill(0x20);
   const run = (program: string, engine: Engine, options: { budget?: number } = {}): unknown => {
-    const obj = openObject(bytes, { name: 'unsafe.o', sandbox: true, ...options });
+    const obj = openObject(bytes, { name: 'unsafe.o', sandbox: true, sandboxAnalysis: false, ...options });
     try {
       obj.program(program).testRun({ dataIn: packet, engine });
       return undefined;
@@ -166,7 +166,7 @@ describe('runUnverified (test/support/unverified.ts): assembly with maps, both e
   const maps = [{ name: 'values', type: 2, keySize: 4, valueSize: 8, maxEntries: 4, flags: 0 }];
   it('a map value read 768 bytes past its end is a BpfSandboxError at the same pc in both', () => {
     const errors = (['jit', 'interpreter'] as const).map((engine) => {
-      const r = runUnverified({ insns, maps, type: 'xdp' }, { engine, sandbox: true, dataIn: new Uint8Array(64) });
+      const r = runUnverified({ insns, maps, type: 'xdp' }, { engine, sandbox: true, analysis: false, dataIn: new Uint8Array(64) });
       expect('error' in r, engine).toBe(true);
       return (r as { error: unknown }).error;
     });

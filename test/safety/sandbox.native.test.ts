@@ -61,7 +61,7 @@ describe('sandbox: unsafe programs stop with the same error in the JIT and the i
       const insns = assembleUbpf(c.source);
       const mem = c.mem === undefined ? null : new Uint8Array(c.mem);
       const i = caught(() => interpret(insns, { mem })) as BpfSandboxError;
-      const jit = JitProgram.compile(insns, { sandbox: true });
+      const jit = JitProgram.compile(insns, { sandbox: true, sandboxAnalysis: false });
       const j = caught(() => jit.run(mem)) as BpfSandboxError;
       jit.free();
       expect(i).toBeInstanceOf(BpfSandboxError);
@@ -75,13 +75,13 @@ describe('sandbox: unsafe programs stop with the same error in the JIT and the i
   it('a store into a read-only region is refused by both, naming the region', () => {
     const ro = Buffer.from([1, 2, 3, 4, 5, 6, 7, 8]);
     const insns = assembleUbpf('stw [%r2+4], 9\nldxb %r0, [%r2+0]\nexit');
-    const jit = JitProgram.compile(insns, { sandbox: true, regions: [{ kind: 'data', name: '.rodata', base: bufferAddress(ro), size: 8, writable: false }] });
+    const jit = JitProgram.compile(insns, { sandbox: true, sandboxAnalysis: false, regions: [{ kind: 'data', name: '.rodata', base: bufferAddress(ro), size: 8, writable: false }] });
     const j = caught(() => jit.call(null, bufferAddress(ro))) as BpfSandboxError;
     expect(j).toBeInstanceOf(BpfSandboxError);
     expect([j.pc, j.access, j.size, j.why, j.nearest?.name]).toEqual([0, 'write', 4, 'read-only', '.rodata']);
     expect([...ro]).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     // reading it is fine
-    const reader = JitProgram.compile(assembleUbpf('ldxb %r0, [%r2+7]\nexit'), { sandbox: true, regions: [{ kind: 'data', name: '.rodata', base: bufferAddress(ro), size: 8, writable: false }] });
+    const reader = JitProgram.compile(assembleUbpf('ldxb %r0, [%r2+7]\nexit'), { sandbox: true, sandboxAnalysis: false, regions: [{ kind: 'data', name: '.rodata', base: bufferAddress(ro), size: 8, writable: false }] });
     expect(reader.call(null, bufferAddress(ro))).toBe(8n);
     reader.free();
     jit.free();
@@ -93,7 +93,7 @@ describe('sandbox: unsafe programs stop with the same error in the JIT and the i
 
   it('endless callx recursion stops at the frame limit, as in the interpreter', () => {
     const insns = assembleUbpf('lddw %r2, func f\ncall %r2\nexit\nf:\nstdw [%r10-8], 1\nlddw %r2, func f\ncall %r2\nexit');
-    const jit = JitProgram.compile(insns, { sandbox: true });
+    const jit = JitProgram.compile(insns, { sandbox: true, sandboxAnalysis: false });
     const j = caught(() => jit.run()) as BpfRuntimeError;
     const i = caught(() => interpret(insns)) as BpfRuntimeError;
     expect(j.message).toBe(i.message);
@@ -110,7 +110,7 @@ describe('sandbox: what the program may touch', () => {
       'f:\nldxdw %r0, [%r1+0]\nldxb %r4, [%r3+1]\nadd %r0, %r4\nstxdw [%r10-16], %r0\nldxdw %r0, [%r10-16]\nexit';
     const extra = Buffer.from([0, 2]);
     const region: Region = { kind: 'other', name: 'extra', base: bufferAddress(extra), size: 2, writable: false };
-    const jit = JitProgram.compile(assembleUbpf(source), { sandbox: true });
+    const jit = JitProgram.compile(assembleUbpf(source), { sandbox: true, sandboxAnalysis: false });
     const mem = Uint8Array.from([0, 0, 0, 1]);
     expect(jit.call(mem, bufferAddress(extra), { regions: [region] })).toBe(43n);
     // without the region, the read of the extra buffer stops the program
@@ -122,7 +122,7 @@ describe('sandbox: what the program may touch', () => {
   it('the regions of a run end with it: the next run sees only its own', () => {
     const a = new Uint8Array(8);
     const b = new Uint8Array(8);
-    const jit = JitProgram.compile(assembleUbpf('stb [%r2+0], 1\nexit'), { sandbox: true });
+    const jit = JitProgram.compile(assembleUbpf('stb [%r2+0], 1\nexit'), { sandbox: true, sandboxAnalysis: false });
     jit.call(a, bufferAddress(a)); // the memory given is a region
     expect(a[0]).toBe(1);
     expect(caught(() => jit.call(b, bufferAddress(a)))).toBeInstanceOf(BpfSandboxError);
@@ -136,6 +136,7 @@ describe('sandbox: what the program may touch', () => {
     let started = false;
     const p2 = JitProgram.compile(assembleUbpf('mov %r6, %r1\nstdw [%r10-8], 77\ncall 1\nldxdw %r0, [%r10-8]\nstxb [%r6+7], %r0\nexit'), {
       sandbox: true,
+      sandboxAnalysis: false,
       helpers: new Map([
         [
           1,
@@ -163,7 +164,7 @@ describe('sandbox: what the program may touch', () => {
       'f:\nldxdw %r0, [%r1+0]\nmul %r0, 3\nexit';
     const insns = assembleUbpf(source);
     const plain = JitProgram.compile(insns, { verify: false });
-    const boxed = JitProgram.compile(insns, { sandbox: true });
+    const boxed = JitProgram.compile(insns, { sandbox: true, sandboxAnalysis: false });
     const m1 = Uint8Array.from({ length: 40 }, (_, i) => (i * 37) & 0xff);
     const m2 = Uint8Array.from(m1);
     const m3 = Uint8Array.from(m1);
@@ -183,7 +184,7 @@ describe("sandbox: helpers' memory arguments (by their prototypes, src/bpf/helpe
   // bpf_probe_read(void *dst, u32 size, const void *unsafe_ptr): dst is written, size bytes
   const source = 'mov %r6, %r1\nadd %r1, 8\ncall 4\nexit';
   const compile = (calls: number[], sandbox: boolean) =>
-    JitProgram.compile(assembleUbpf(source), { sandbox, verify: false, helpers: new Map([[4, (_d: bigint, size: bigint) => BigInt(calls.push(Number(size)))]]) });
+    JitProgram.compile(assembleUbpf(source), { sandbox, sandboxAnalysis: false, verify: false, helpers: new Map([[4, (_d: bigint, size: bigint) => BigInt(calls.push(Number(size)))]]) });
 
   it('a destination that does not fit stops the program before the helper runs', () => {
     const calls: number[] = [];

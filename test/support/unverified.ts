@@ -20,6 +20,8 @@ export type UnverifiedSource =
 export interface UnverifiedRun extends Omit<TestRunOptions, 'engine'> {
   readonly engine: Engine;
   readonly sandbox?: boolean;
+  /** with `sandbox`: the sandbox's analysis first (default true, as `run --sandbox`); false: the run-time checks alone */
+  readonly analysis?: boolean;
   readonly budget?: number;
 }
 
@@ -33,7 +35,7 @@ function mapDef(m: MapDescription): BpfMapDef {
 const UNVERIFIED = { verify: false };
 
 /** An object holding the program (the first one of an ELF object unless `program` names one). */
-export function unverifiedObject(source: UnverifiedSource, options: { sandbox?: boolean; budget?: number } = {}): { obj: BpfObjectFile; program: string } {
+export function unverifiedObject(source: UnverifiedSource, options: { sandbox?: boolean; analysis?: boolean; budget?: number } = {}): { obj: BpfObjectFile; program: string } {
   const parsed: BpfObject =
     'elf' in source
       ? loadBpfObject(source.elf)
@@ -52,6 +54,7 @@ export function unverifiedObject(source: UnverifiedSource, options: { sandbox?: 
     cpus: 2,
     ...(source.type !== undefined ? { type: source.type } : {}),
     ...(options.sandbox === true ? { sandbox: true } : {}),
+    ...(options.analysis === false ? { sandboxAnalysis: false } : {}),
     ...(options.budget !== undefined ? { budget: options.budget } : {}),
     ...UNVERIFIED,
   });
@@ -60,8 +63,8 @@ export function unverifiedObject(source: UnverifiedSource, options: { sandbox?: 
 
 /** One run: its result, or the error it stopped with. The object is closed afterwards. */
 export function runUnverified(source: UnverifiedSource, run: UnverifiedRun): TestRunResult | { readonly error: unknown } {
-  const { sandbox, budget, ...input } = run;
-  const { obj, program } = unverifiedObject(source, { ...(sandbox !== undefined ? { sandbox } : {}), ...(budget !== undefined ? { budget } : {}) });
+  const { sandbox, analysis, budget, ...input } = run;
+  const { obj, program } = unverifiedObject(source, { ...(sandbox !== undefined ? { sandbox } : {}), ...(analysis !== undefined ? { analysis } : {}), ...(budget !== undefined ? { budget } : {}) });
   try {
     return obj.program(program).testRun(input);
   } catch (error) {

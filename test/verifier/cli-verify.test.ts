@@ -27,6 +27,20 @@ describe('a64jit verify', () => {
     expect((await verify(['--type', 'nonsense', xdp])).code).toBe(2);
   });
 
+  it('--sandbox: the sandbox\'s analysis, with what it leaves to run-time checks and the budget', async () => {
+    const src = writeIn(dir, 'var.s', 'r2 = *(u8 *)(r1 + 0)\nr2 &= 15\nr1 += r2\nr0 = *(u8 *)(r1 + 0)\nexit\n');
+    expect((await verify(['--mem-size', '8', src])).code).toBe(1);
+    expect(await verify(['--sandbox', '--mem-size', '8', src])).toEqual({
+      code: 0,
+      stdout: 'ok var.s (5 insns processed, 1 states, 1 accesses left to run-time checks, 0 loops left to the budget)\n  pc 3: invalid access to memory, mem_size=8 off=15 size=1\n1 accepted, 0 rejected\n',
+      stderr: '',
+    });
+    const loop = writeIn(dir, 'loop.s', 'r2 = *(u64 *)(r1 + 0)\nr2 -= 1\nif r2 != 0 goto -2\nr0 = 0\nexit\n');
+    expect((await verify(['--sandbox', loop])).stdout).toMatch(/^ok loop\.s \(\d+ insns processed, \d+ states, 0 accesses left to run-time checks, 1 loops left to the budget\)\n  pc 1: loop at insn 1 not proven to end: left to the instruction budget\n/);
+    const bad = await verify(['--sandbox', writeIn(dir, 'leak.s', 'r0 = r10\nexit\n')]);
+    expect(bad).toEqual({ code: 1, stdout: "rejected leak.s: the sandbox's analysis refused the program: pc 1: R0 leaks addr as return value (exit)\n0 accepted, 1 rejected\n", stderr: '' });
+  });
+
   it('--log prints the state before each instruction', async () => {
     const r = await verify(['--log', '--mem-size', '8', writeIn(dir, 'log.s', 'r0 = 1\nexit\n')]);
     expect(r.stdout).toBe('0: R1=mem(sz=8) R2=8 R10=fp0\n0: (b7) r0 = 0x1\n1: R0=1 R1=mem(sz=8) R2=8 R10=fp0\n1: (95) exit\nok log.s (2 insns processed, 1 states)\n1 accepted, 0 rejected\n');

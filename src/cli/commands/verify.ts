@@ -29,13 +29,22 @@ Options:
   --mem-size N         (plain) the memory is exactly N bytes (R2 = N)
   --log                print the verifier's state before each instruction (like the kernel's
                        log level 2)
+  --sandbox            the analysis 'run --sandbox' (and 'run --no-verify --sandbox') runs
+                       before the program: refuses what no run-time check sees (uninitialized
+                       registers and stack, pointer leaks, helper arguments, context offsets,
+                       accesses certainly out of bounds) with the same messages, and lists what
+                       it leaves to the sandbox's run-time checks (accesses whose bounds it
+                       cannot prove) and to the instruction budget (loops it cannot bound):
+                         ok NAME (N insns processed, M states, K accesses left to run-time
+                         checks, L loops left to the budget)
+                           pc P: what normal mode would have refused there
   --syntax ubpf|llvm   (.s) the assembly syntax
   --format ${PROGRAM_FORMATS.join('|')}
 
 Exit code 1 when a program is rejected or the input is bad, 2 for usage errors.`;
 
 const spec: ArgSpec = {
-  flags: ['--log'],
+  flags: ['--log', '--sandbox'],
   values: ['--type', '--program', '--mem-size', '--syntax', '--format'],
 };
 
@@ -95,14 +104,21 @@ export const verifyCommand: CliCommand = {
       const maps = objectMaps(loaded.obj);
       for (const p of programs) targets.push({ name: p.name, insns: p.insns, options: { ...base, ...sectionType(p.section, type), ...maps } });
     }
+    const sandbox = parsed.flags.has('--sandbox');
     let accepted = 0;
     let rejected = 0;
     for (const t of targets) {
       const log = parsed.flags.has('--log') ? { log: { sink: (line: string) => io.out(`${line}\n`) } } : {};
       try {
-        const r = verifyProgram(t.insns, { ...t.options, ...log });
+        const r = verifyProgram(t.insns, { ...t.options, ...log, ...(sandbox ? { sandbox: true } : {}) });
         accepted++;
-        io.out(`ok ${t.name} (${r.processed} insns processed, ${r.states} states)\n`);
+        if (!sandbox) {
+          io.out(`ok ${t.name} (${r.processed} insns processed, ${r.states} states)\n`);
+          continue;
+        }
+        io.out(`ok ${t.name} (${r.processed} insns processed, ${r.states} states, ${r.leftToRunTime} accesses left to run-time checks, ${r.loopsLeftToBudget} loops left to the budget)\n`);
+        const left = [...r.facts.leftToRunTime, ...r.facts.loopsLeftToBudget].sort((a, b) => a[0] - b[0]);
+        for (const [pc, why] of left) io.out(`  pc ${pc}: ${why}\n`);
       } catch (e) {
         if (!(e instanceof BpfVerifierError)) throw engineError(e, file);
         rejected++;
