@@ -28,4 +28,12 @@ describe('verifier fuzz oracle', () => {
     expect(checkCase(asm('r0 = *(u8 *)(r1 + 7); exit'), { memSize: 8 }, 8, new Rng(1))).toEqual({ kind: 'accepted', ran: true });
     expect(checkCase(asm('r0 = *(u8 *)(r1 + 8); exit'), { memSize: 8 }, 8, new Rng(1))).toEqual({ kind: 'rejected' });
   });
+
+  it('sandbox mode: a program it leaves to run time is run with the checks, which may stop it', () => {
+    // refused in normal mode, accepted in sandbox mode: an index up to 15 into 8 bytes, and a loop left to the budget
+    expect(checkCase(asm('r2 = *(u8 *)(r1 + 0); r2 &= 15; r1 += r2; r0 = *(u8 *)(r1 + 0); exit'), { memSize: 8 }, 8, new Rng(1))).toEqual({ kind: 'rejected', sandboxRan: true });
+    expect(checkCase(asm('r0 = 0; goto -1'), { memSize: 8 }, 8, new Rng(1))).toEqual({ kind: 'rejected', sandboxRan: true });
+    // refused in both modes: nothing runs
+    expect(checkCase(asm('r0 = r10; exit'), { memSize: 8 }, 8, new Rng(1))).toEqual({ kind: 'rejected' });
+  });
 });

@@ -1,6 +1,7 @@
 import type { BpfInsn } from '../../src/bpf/instruction.js';
 import { OPCODE_TABLE } from '../../src/bpf/insn-kind.js';
 import { BpfRuntimeError, MEM_BASE, Memory } from '../../src/bpf/memory.js';
+import { BpfBudgetError, BpfSandboxError } from '../../src/bpf/runtime-errors.js';
 import { MAX_CALL_FRAMES, interpret } from '../../src/bpf/interpreter.js';
 import { STACK_FRAME_SIZE } from '../../src/bpf/validate.js';
 import { FUZZ_MEM_SIZE, Rng, generateProgram } from '../../src/bpf/program-generator.js';
@@ -199,7 +200,8 @@ export function mutate(insns: readonly BpfInsn[], rng: Rng): BpfInsn[] {
 }
 
 export type FuzzOutcome =
-  | { readonly kind: 'rejected' }
+  /** sandboxRan: sandbox mode accepted it, and its runs ended as they may */
+  | { readonly kind: 'rejected'; readonly sandboxRan?: true }
   | { readonly kind: 'accepted'; readonly ran: boolean }
   | { readonly kind: 'verifier-crash'; readonly error: unknown }
   | { readonly kind: 'unsound'; readonly why: string };
@@ -219,8 +221,63 @@ const OTHER_CODE_BASE = 0x0000_6c6c_0001_2340n;
  * Verify one program and, when accepted, run it in the interpreter on memory of the proven
  * size, twice, with the memory at two different addresses: the results (R0 and the memory's
  * final bytes) must not differ, else an address leaked into them.
+ * Then the same in the verifier's sandbox mode (checkSandboxMode).
  */
 export function checkCase(insns: readonly BpfInsn[], options: VerifyOptions, memSize: number, rng: Rng, verify = true): FuzzOutcome {
+  const normal = checkNormal(insns, options, memSize, rng, verify);
+  if (!verify || normal.kind === 'verifier-crash' || normal.kind === 'unsound') return normal;
+  const boxed = checkSandboxMode(insns, options, memSize, rng, normal.kind === 'accepted');
+  if (boxed === 'ran') return { kind: 'rejected', sandboxRan: true };
+  return boxed ?? normal;
+}
+
+/**
+ * The same program in the verifier's sandbox mode (what `--sandbox` runs first): it may only
+ * throw BpfVerifierError; it accepts whatever normal mode accepts (it only leaves more to run
+ * time); and a program it accepts that normal mode refused runs in the interpreter (every
+ * access checked against the regions, a budget) twice, with the memory, the stack and the
+ * functions at two bases: each run ends normally or with a BpfSandboxError or BpfBudgetError,
+ * never anything else, and both runs end the same way (else an address leaked). Undefined or
+ * 'ran' (it was run): no problem.
+ */
+function checkSandboxMode(insns: readonly BpfInsn[], options: VerifyOptions, memSize: number, rng: Rng, normalAccepted: boolean): FuzzOutcome | 'ran' | undefined {
+  let needed: number;
+  try {
+    needed = verifyProgram(insns, { helpers: FUZZ_HELPERS, maxProcessed: 50_000, ...options, sandbox: true }).memSize;
+  } catch (e) {
+    if (!(e instanceof BpfVerifierError)) return { kind: 'verifier-crash', error: e };
+    return normalAccepted ? { kind: 'unsound', why: `sandbox mode refused a program normal mode accepts: ${e.message}` } : undefined;
+  }
+  // accepted by normal mode too: proven, and run above
+  if (normalAccepted) return undefined;
+  const size = options.memSize ?? (needed > 0 ? needed : memSize);
+  const seed = rng.u32();
+  const bytes = Uint8Array.from({ length: size }, () => rng.int(256));
+  const run = (base: bigint, moved: boolean): string => {
+    const mem = Uint8Array.from(bytes);
+    const memory = new Memory();
+    if (mem.length > 0) memory.addRegion('mem', mem, { base });
+    const elsewhere = moved ? { stackMemory: { bytes: new Uint8Array(MAX_CALL_FRAMES * STACK_FRAME_SIZE), base: OTHER_STACK_BASE }, codeBase: OTHER_CODE_BASE } : {};
+    try {
+      // a loop left to the budget may run long: a smaller budget keeps the fuzz's time
+      const r = interpret(insns, { memory, args: [mem.length > 0 ? base : 0n, BigInt(mem.length)], helpers: fuzzHelperFns(new Rng(seed)), validate: false, maxInstructions: 20_000, ...elsewhere });
+      return `R0 = 0x${r.value.toString(16)}, memory ${Buffer.from(mem).toString('hex')}`;
+    } catch (e) {
+      if (e instanceof BpfSandboxError || e instanceof BpfBudgetError) return `${e.name} at pc ${e.pc}`;
+      throw new Error(`sandbox mode accepted, then the run threw ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`);
+    }
+  };
+  try {
+    const a = run(MEM_BASE, false);
+    const b = run(OTHER_MEM_BASE, true);
+    if (a !== b) return { kind: 'unsound', why: `sandbox mode accepted, and the runs depend on the address of the memory, the stack or a function (${a} / ${b})` };
+    return 'ran';
+  } catch (e) {
+    return { kind: 'unsound', why: e instanceof Error ? e.message : String(e) };
+  }
+}
+
+function checkNormal(insns: readonly BpfInsn[], options: VerifyOptions, memSize: number, rng: Rng, verify: boolean): FuzzOutcome {
   let needed = 0;
   try {
     if (verify) needed = verifyProgram(insns, { helpers: FUZZ_HELPERS, maxProcessed: 50_000, ...options }).memSize;

@@ -91,6 +91,12 @@ const REFUSED: readonly (Case & { readonly reason: string })[] = [
     options: { memSize: 4 },
     reason: 'invalid variable-offset write to stack R3 var_off=(0x0; 0x7) off=0 size=1',
   },
+  {
+    name: 'memory: every variable offset before the start',
+    src: 'r2 = *(u8 *)(r1 + 0); r2 &= 7; r1 -= r2; r0 = *(u8 *)(r1 - 1); exit',
+    options: { memSize: 8 },
+    reason: 'R1 min value is negative, either use unsigned index or do a if (index >=0) check.',
+  },
   { name: 'memory: fixed offset past a given size', src: 'r0 = *(u32 *)(r1 + 6); exit', options: { memSize: 8 }, reason: 'invalid access to memory, mem_size=8 off=6 size=4' },
   // what no run-time check sees
   { name: 'uninitialized register', src: 'r0 = r6; exit', reason: 'R6 !read_ok' },

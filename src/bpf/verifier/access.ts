@@ -53,6 +53,14 @@ function span(p: PtrReg, off: number): { lo: number; hi: number; fixed: boolean 
   return { lo: base + lo, hi: base + hi, fixed: false };
 }
 
+/**
+ * The highest start by the signed range of the variable part (span's `hi` is the unsigned
+ * one, which a possibly negative offset makes huge): sandbox mode's certainly-out test.
+ */
+function signedHi(p: PtrReg, off: number): number {
+  return p.v.smax >= BigInt(MAX_VAR_OFF) ? Infinity : p.off + off + Number(p.v.smax < -BigInt(MAX_VAR_OFF) ? -BigInt(MAX_VAR_OFF) * 2n : p.v.smax);
+}
+
 function checkAlignment(env: VerifierEnv, a: Access, p: PtrReg, desc: string): void {
   if (!a.aligned) return;
   const at = p.off + a.off;
@@ -136,7 +144,7 @@ function stackAccess(env: VerifierEnv, state: VerifierState, a: Access, p: PtrRe
   // sandbox mode: the starts inside the frame are what the bytes are checked for; starts
   // outside it are the run-time checks' (none inside: certainly out of bounds, refused)
   const first = Math.max(lo, -STACK_FRAME_SIZE);
-  const last = Math.min(hi, -a.size);
+  const last = env.sandbox ? Math.min(hi, signedHi(p, a.off), -a.size) : hi;
   if (lo < -STACK_FRAME_SIZE || hi + a.size > 0) {
     if (first > last) return env.fail(message, a.pc);
     env.leaveToRunTime(message, a.pc);
@@ -162,7 +170,7 @@ function stackAccess(env: VerifierEnv, state: VerifierState, a: Access, p: PtrRe
 function regionCheck(env: VerifierEnv, a: Access, p: PtrReg, size: number | undefined, message: (size: number | undefined, off: number, len: number) => string): { lo: number; hi: number; proven: boolean } {
   const { lo, hi, fixed } = span(p, a.off);
   // a fixed offset outside, or no start inside [0, size - a.size]: certainly out of bounds
-  const certain = fixed || Math.max(lo, 0) > (size === undefined ? Infinity : size - a.size);
+  const certain = fixed || Math.min(hi, signedHi(p, a.off)) < 0 || Math.max(lo, 0) > (size === undefined ? Infinity : size - a.size);
   const problem = (reason: string): void => (certain ? env.fail(reason, a.pc) : env.leaveToRunTime(reason, a.pc));
   let proven = true;
   const check = (bad: boolean, reason: () => string): void => {
