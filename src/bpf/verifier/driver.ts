@@ -111,8 +111,9 @@ export function walk(env: VerifierEnv, init: VerifierState): void {
           if (stateSafe(cp.state, state, liveAt)) return 'pruned';
           if (cp.state.frames.length === state.frames.length) ancestor = cp;
         } else if (env.sandbox) {
-          // back where it was with nothing changed: whether the loop ends is the budget's
-          if (stateEqual(cp.state, state, liveAt)) return loopLeftToBudget(pc);
+          // back where it was with nothing changed (and covered: stateEqual does not compare
+          // references and stack-argument slots): whether the loop ends is the budget's
+          if (stateEqual(cp.state, state, liveAt) && stateSafe(cp.state, state, liveAt)) return loopLeftToBudget(pc);
           if (cp.state.frames.length === state.frames.length) {
             iterations++;
             lastIteration = cp;
