@@ -79,6 +79,12 @@ export interface OpenOptions {
    */
   readonly sandboxAnalysis?: boolean;
   /**
+   * false: refuse every back-edge, in verification and in the sandbox's analysis alike, as the
+   * kernel does for programs loaded without CAP_BPF ("back-edge from insn X to Y"). Default true
+   * (bounded loops are proven to end; under the sandbox the budget stops them).
+   */
+  readonly allowLoops?: boolean;
+  /**
    * instruction budget: back-edges and calls per run (JIT: default none for verified programs,
    * 1,000,000 for unverified ones), instructions per run (interpreter, default 1,000,000);
    * `false`: none under the JIT (trusted code)

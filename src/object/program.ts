@@ -168,7 +168,8 @@ export class ObjectProgram {
     const own = [...(this.object.options.helpers?.keys() ?? [])].filter((id) => !HELPER_PROTOS.has(id));
     // extern functions (CALL src 2) are the embedder's native code, called with the JIT's arity
     const natives = new Map([...externsCalled(this.source).keys()].map((id) => [id, { arity: DEFAULT_EXTERN_ARITY }]));
-    return { programType: this.type, ...(this.attach !== undefined ? { attach: this.attach } : {}), maps, data: frozen, trustedHelpers: new Set(own), natives };
+    const loops = this.object.options.allowLoops === false ? { allowLoops: false } : {};
+    return { programType: this.type, ...(this.attach !== undefined ? { attach: this.attach } : {}), maps, data: frozen, trustedHelpers: new Set(own), natives, ...loops };
   }
 
   /** LDDW src 1 (a map) and src 2 (global data + offset), as both engines resolve them */
