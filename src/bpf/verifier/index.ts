@@ -10,6 +10,12 @@
  * functions per instruction kind (transfer/); the walk with state pruning (driver.ts); the
  * control-flow facts (cfg.ts); kernel-worded messages in one table (messages.ts); the entry
  * point verifyProgram (verify.ts).
+ *
+ * Sandbox mode (VerifyOptions.sandbox, the analysis `--sandbox` runs before a program runs
+ * with run-time checks): the same walk, but an access whose bounds are unproven yet may hold
+ * is recorded (Facts.leftToRunTime) instead of refused (env.leaveToRunTime), and loops are
+ * widened at their heads instead of having to end (driver.ts, Facts.loopsLeftToBudget).
+ * Everything else, and every message, is normal mode's.
  */
 export { verifyProgram } from './verify.js';
 export type { VerifyResult } from './verify.js';
