@@ -40,11 +40,15 @@ export class Memory {
   private nextData = DATA_BASE;
 
   /** Map `bytes` (not a copy: the caller sees the program's writes) at `base`. */
-  addRegion(name: string, bytes: Uint8Array, options: { base?: bigint; writable?: boolean; kind?: RegionKind } = {}): MemoryRegion {
+  addRegion(name: string, bytes: Uint8Array, options: { base?: bigint; writable?: boolean; kind?: RegionKind; stride?: number; elementSize?: number } = {}): MemoryRegion {
     const base = options.base ?? this.allocateBase(bytes.length);
     if (base < 0n || base + BigInt(bytes.length) > ADDRESS_LIMIT) throw new RangeError(`region '${name}' base 0x${base.toString(16)} is outside the address space`);
     const start = Number(base);
     const end = start + bytes.length;
+    const { stride, elementSize } = options;
+    if ((stride === undefined) !== (elementSize === undefined) || (stride !== undefined && !(stride > 0 && elementSize! > 0 && elementSize! <= stride))) {
+      throw new RangeError(`region '${name}': stride ${stride} and element size ${elementSize} must be given together, 0 < element size <= stride`);
+    }
     for (const r of this.regions) {
       if (start < r.end && r.start < end) throw new RangeError(`region '${name}' overlaps region '${r.name}'`);
     }
@@ -55,6 +59,7 @@ export class Memory {
       size: bytes.length,
       bytes,
       writable: options.writable ?? true,
+      ...(stride !== undefined ? { stride, elementSize: elementSize! } : {}),
       start,
       end,
       view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength),
@@ -63,8 +68,9 @@ export class Memory {
     return region;
   }
 
+  /** Unmap a region addRegion returned (by identity: an empty region may share its base with another). */
   removeRegion(region: MemoryRegion): void {
-    this.regions = this.regions.filter((r) => r.base !== region.base);
+    this.regions = this.regions.filter((r) => r !== region);
   }
 
   get allRegions(): readonly MemoryRegion[] {
@@ -131,7 +137,11 @@ export class Memory {
     if (addr < 0n || addr >= ADDRESS_LIMIT) return undefined;
     const a = Number(addr);
     for (const r of this.regions) {
-      if (a >= r.start && a + size <= r.end) return { region: r, offset: a - r.start };
+      if (a >= r.start && a + size <= r.end) {
+        // a strided region (map values): the access must stay inside one element
+        if (r.stride !== undefined && ((a - r.start) % r.stride) + size > r.elementSize!) return undefined;
+        return { region: r, offset: a - r.start };
+      }
     }
     return undefined;
   }

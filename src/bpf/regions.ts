@@ -15,9 +15,11 @@
  * What a region holds (the kernel's pointer types, PTR_TO_CTX, PTR_TO_PACKET, PTR_TO_STACK,
  * PTR_TO_MAP_VALUE, PTR_TO_MEM, PTR_TO_BUF..., flattened to what a run-time check needs):
  * - ctx: the context struct of a program type (struct xdp_md, struct __sk_buff, ...);
- * - packet: packet bytes [data_meta or data, data_end) and the head/tail room around them;
+ * - packet: the packet bytes [data, data_end), or its metadata [data_meta, data) (the kernel's
+ *   PTR_TO_PACKET and PTR_TO_PACKET_META ranges; the head- and tailroom are no region);
  * - stack: one BPF stack frame (512 bytes), or under the JIT's sandbox all live frames;
- * - map_value: a map's value storage;
+ * - map_value: a map's values: one value per region, or every value of a map at once as a
+ *   strided region (below);
  * - data: global data of an object (.data, .rodata (read-only), .bss, .kconfig);
  * - mem: memory the caller gave a plain-buffer program (R1 = its address, R2 = its length);
  * - ringbuf: a ring buffer record (bpf_ringbuf_reserve) or a ring buffer's data area;
@@ -37,6 +39,14 @@ export interface Region {
   readonly size: number;
   /** stores (and atomics) allowed */
   readonly writable: boolean;
+  /**
+   * A strided region holds equal elements `stride` bytes apart, each of which only the first
+   * `elementSize` bytes are accessible (a map's values with their padding, per-CPU slots):
+   * an access is inside iff it lies in [base, base + size) and does not leave its element,
+   * (addr - base) % stride + size <= elementSize. Both or neither are given.
+   */
+  readonly stride?: number;
+  readonly elementSize?: number;
 }
 
 export type AccessKind = 'read' | 'write';
@@ -46,9 +56,10 @@ export function regionEnd(r: Region): bigint {
   return r.base + BigInt(r.size);
 }
 
-/** Whether [addr, addr + size) lies inside the region. */
+/** Whether [addr, addr + size) lies inside the region (inside one element of a strided one). */
 export function regionContains(r: Region, addr: bigint, size: number): boolean {
-  return addr >= r.base && addr + BigInt(size) <= regionEnd(r);
+  if (!(addr >= r.base && addr + BigInt(size) <= regionEnd(r))) return false;
+  return r.stride === undefined || Number((addr - r.base) % BigInt(r.stride)) + size <= r.elementSize!;
 }
 
 /** The region holding all of [addr, addr + size), if any. */
@@ -86,7 +97,8 @@ const hex = (v: bigint): string => `0x${BigInt.asUintN(64, v).toString(16)}`;
 
 /** `'mem' [0x100000000, +16)`, with "read-only" when it is. */
 export function describeRegion(r: Region): string {
-  return `${r.kind === 'other' ? '' : `${r.kind} `}'${r.name}' [${hex(r.base)}, +${r.size})${r.writable ? '' : ' read-only'}`;
+  const elements = r.stride === undefined ? '' : ` (${Math.floor(r.size / r.stride)} elements of ${r.elementSize} bytes)`;
+  return `${r.kind === 'other' ? '' : `${r.kind} `}'${r.name}' [${hex(r.base)}, +${r.size})${elements}${r.writable ? '' : ' read-only'}`;
 }
 
 /**
@@ -97,6 +109,15 @@ export function describeNearest(regions: Iterable<Region>, addr: bigint, size?: 
   const near = nearestRegion(regions, addr);
   if (!near) return 'no region is mapped';
   const what = describeRegion(near.region);
+  if (near.where === 'inside' && near.region.stride !== undefined) {
+    const { stride, elementSize } = near.region as Required<Region>;
+    const index = near.bytes / BigInt(stride);
+    const at = Number(near.bytes % BigInt(stride));
+    const over = size === undefined ? 0 : at + size - elementSize;
+    if (at >= elementSize) return `${at - elementSize} bytes past the end of element ${index} (${elementSize} bytes, ${stride} apart) of ${what}`;
+    if (over > 0) return `offset ${at} of element ${index} (${elementSize} bytes, ${stride} apart) of ${what}: ${over} of its bytes lie past the element's end`;
+    return `at offset ${at} of element ${index} of ${what}`;
+  }
   if (near.where === 'inside') {
     const over = size === undefined ? 0n : addr + BigInt(size) - regionEnd(near.region);
     return over > 0n ? `offset ${near.bytes} of ${what}: ${over} of its bytes lie past the end` : `at offset ${near.bytes} of ${what}`;

@@ -388,6 +388,8 @@ function compileInsn(
       const proto = sandbox ? helperProto(k.id) : undefined;
       if (sandbox && proto) emitHelperArgChecks(a, sandbox, proto);
       emitHelperCall(e, k.id, options.helperIds.has(k.id));
+      // the packet regions follow data / data_end / data_meta when the helper moved them
+      if (sandbox && proto?.changesPacketData) a.bl(sandbox.packetRefresh());
       return 1;
     }
     case 'call-native': {

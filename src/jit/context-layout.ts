@@ -10,14 +10,18 @@
  *   +32  sandbox: the lowest address a shadow stack frame may start at
  *   +40  sandbox: the region table entry reads hit last (the inline check's cache)
  *   +48  sandbox: the region table entry writes hit last (always a writable one)
- *   +56  reserved
- *   +64  sandbox region table (safety/sandbox.ts): SANDBOX_REGIONS entries of 24 bytes
- *        {start, length, flags}, then a terminating entry with flags 0; entry 0 is the live
- *        stack frames [current frame's bottom, shadow stack top). Low in the block so that
- *        LDP/STP reach entry 0 from x27
+ *   +56  sandbox: the internal context struct whose data / data_end / data_meta (offsets 0, 8,
+ *        16: XDP_INTERNAL, SKB_INTERNAL) the packet regions follow, or 0 (no packet): after a
+ *        helper that moves them (changesPacketData) the code rewrites entries 1 (packet
+ *        [data, data_end)) and 2 (metadata [data_meta, data)) of the region table
+ *   +64  sandbox region table (safety/sandbox.ts): SANDBOX_REGIONS entries of 32 bytes
+ *        {start, length, flags, element size | stride << 32 (REGION_STRIDED entries)}, then
+ *        a terminating entry with flags 0; entry 0 is the live stack frames [current
+ *        frame's bottom, shadow stack top). Low in the block so that LDP/STP reach entry 0
+ *        from x27
  *   +CTX_HELPERS  helper table: one code address per helper id, HELPER_TABLE_SIZE entries
  *
- * Words +0..+56 (and the region table) are per-call state: JitProgram.call saves and
+ * Words +0..+63 (and the region table) are per-call state: JitProgram.call saves and
  * restores them around a run nested in a helper, so each run has its own (re-entrancy).
  */
 export const CTX_EXIT_REQUEST = 0;
@@ -27,21 +31,27 @@ export const CTX_EXIT_DETAIL2 = 24;
 export const CTX_SHADOW_LIMIT = 32;
 export const CTX_REGION_CACHE_READ = 40;
 export const CTX_REGION_CACHE_WRITE = 48;
+export const CTX_PACKET_CONTEXT = 56;
 export const CTX_REGIONS = 64;
-export const REGION_ENTRY_SIZE = 24;
+export const REGION_ENTRY_SIZE = 32;
+/** with a packet context (CTX_PACKET_CONTEXT), the packet's and the metadata's table entries */
+export const REGION_ENTRY_PACKET = 1;
+export const REGION_ENTRY_META = 2;
 /** region table entries (the stack, the given memory or context, data images, map values, ...) */
 export const SANDBOX_REGIONS = 64;
 export const CTX_HELPERS = CTX_REGIONS + REGION_ENTRY_SIZE * (SANDBOX_REGIONS + 1);
 export const HELPER_TABLE_SIZE = 1024;
 export const CONTEXT_SIZE = CTX_HELPERS + 8 * HELPER_TABLE_SIZE;
 /** the per-call words JitProgram.call saves around a nested run */
-export const CTX_PER_CALL_BYTES = 56;
+export const CTX_PER_CALL_BYTES = 64;
 /** the inline check caches only entries at least this long (see safety/sandbox.ts) */
 export const REGION_CACHE_MIN = 8;
 
 /** region table entry flags */
 export const REGION_LIVE = 1;
 export const REGION_WRITABLE = 2;
+/** valid iff (addr - start) % stride + size <= element size (map values); never cached */
+export const REGION_STRIDED = 4;
 
 export const EXIT_REQUEST_NONE = 0;
 /** a helper called env.exit(value): R0 = value */

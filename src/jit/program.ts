@@ -32,6 +32,7 @@ import {
   CTX_EXIT_VALUE,
   CTX_HELPERS,
   CTX_PER_CALL_BYTES,
+  CTX_PACKET_CONTEXT,
   CTX_REGIONS,
   CTX_REGION_CACHE_READ,
   CTX_REGION_CACHE_WRITE,
@@ -40,8 +41,11 @@ import {
   EXIT_REQUEST_HELPER_ERROR,
   EXIT_REQUEST_NONE,
   HELPER_TABLE_SIZE,
+  REGION_ENTRY_META,
+  REGION_ENTRY_PACKET,
   REGION_ENTRY_SIZE,
   REGION_LIVE,
+  REGION_STRIDED,
   REGION_WRITABLE,
   SANDBOX_REGIONS,
 } from './context-layout.js';
@@ -136,8 +140,15 @@ export interface JitOptions {
 
 /** Per-call options of run() and call(). */
 export interface RunOptions {
-  /** more regions this run may touch (a packet, a context struct, ...), for the sandbox */
+  /** more regions this run may touch (a context struct, ...), for the sandbox */
   readonly regions?: readonly Region[];
+  /**
+   * The run's packet, for the sandbox: its regions [data, data_end) and [data_meta, data)
+   * as they are at the start, and the internal context struct whose data / data_end /
+   * data_meta words (offsets 0, 8, 16) the helpers that move the packet change: after each
+   * such helper the code makes both regions follow them.
+   */
+  readonly packet?: { readonly context: bigint; readonly data: Region; readonly meta: Region };
 }
 
 /** `uint64_t prog(void *ctx, uint64_t ctx_len)`: R1 = ctx, R2 = its length, R0 returned. */
@@ -362,7 +373,11 @@ export class JitProgram {
     const outer = depth > 0 ? Buffer.from(context.subarray(0, CTX_PER_CALL_BYTES)) : undefined;
     const outerTable = depth > 0 && sandbox ? Buffer.from(context.subarray(CTX_REGIONS, CTX_HELPERS)) : undefined;
     // The regions are needed before the run under the sandbox, else only to explain a fault.
+    // (the packet's two entries come first: the refresh after a packet-moving helper rewrites
+    // table entries REGION_ENTRY_PACKET and REGION_ENTRY_META)
+    const packet = options.packet;
     const regionsOf = (): Region[] => [
+      ...(packet ? [packet.data, packet.meta] : []),
       ...(bytes ? [{ kind: 'mem', name: 'mem', base: bufferAddress(bytes), size: bytes.byteLength, writable: true } as const] : []),
       ...this.#regions,
       ...(options.regions ?? []),
@@ -371,6 +386,7 @@ export class JitProgram {
     if (regions && regions.length > SANDBOX_REGIONS - 1) throw new JitArgumentError(`call: more than ${SANDBOX_REGIONS - 1} regions for the sandbox`);
     context.fill(0, 0, CTX_PER_CALL_BYTES);
     if (regions) regions.unshift(this.#writeRegionTable(depth, regions));
+    if (regions && packet) context.writeBigUInt64LE(packet.context, CTX_PACKET_CONTEXT);
     const run: RunState = {};
     this.#runs.push(run);
     let r0: bigint;
@@ -378,6 +394,8 @@ export class JitProgram {
     try {
       r0 = this.#entry.call(arg1, r2) as bigint;
     } finally {
+      // the packet's regions as the run left them (a helper may have moved them)
+      if (regions && packet) regions.splice(REGION_ENTRY_PACKET, 2, this.#tableEntry(REGION_ENTRY_PACKET, packet.data), this.#tableEntry(REGION_ENTRY_META, packet.meta));
       words = {
         request: Number(context.readBigUInt64LE(CTX_EXIT_REQUEST)),
         value: context.readBigUInt64LE(CTX_EXIT_VALUE),
@@ -395,7 +413,8 @@ export class JitProgram {
       throw new JitRuntimeError(`pc ${run.errorPc ?? -1}: helper ${run.errorId} threw: ${why}`, run.errorPc, { cause: run.error });
     }
     const range = this.#resources.range!;
-    const explained = { program: this.program, compiled: this.compiled, range, regions: regions ?? regionsOf() };
+    // (an empty metadata region is no region to name in a message)
+    const explained = { program: this.program, compiled: this.compiled, range, regions: (regions ?? regionsOf()).filter((r) => r.size > 0 || r.kind !== 'packet') };
     throw exitError(words, explained) ?? new JitRuntimeError(`unknown exit request ${words.request}`);
   }
 
@@ -415,7 +434,10 @@ export class JitProgram {
       const at = CTX_REGIONS + i * REGION_ENTRY_SIZE;
       context.writeBigUInt64LE(r.base, at);
       context.writeBigUInt64LE(BigInt(r.size), at + 8);
-      context.writeBigUInt64LE(BigInt(REGION_LIVE | (r.writable ? REGION_WRITABLE : 0)), at + 16);
+      const strided = r.stride !== undefined;
+      if (strided && !(r.stride! > 0 && r.stride! < 2 ** 32 && r.elementSize! > 0 && r.elementSize! <= r.stride!)) throw new JitArgumentError(`region '${r.name}': stride ${r.stride} and element size ${r.elementSize} must be 0 < element size <= stride < 2^32`);
+      context.writeBigUInt64LE(BigInt(REGION_LIVE | (r.writable ? REGION_WRITABLE : 0) | (strided ? REGION_STRIDED : 0)), at + 16);
+      context.writeBigUInt64LE(strided ? BigInt(r.elementSize!) | (BigInt(r.stride!) << 32n) : 0n, at + 24);
     });
     context.fill(0, CTX_REGIONS + entries.length * REGION_ENTRY_SIZE, CTX_REGIONS + (entries.length + 1) * REGION_ENTRY_SIZE);
     // both caches start at the stack entry: writable and longer than REGION_CACHE_MIN
@@ -423,6 +445,13 @@ export class JitProgram {
     context.writeBigUInt64LE(first, CTX_REGION_CACHE_READ);
     context.writeBigUInt64LE(first, CTX_REGION_CACHE_WRITE);
     return stack;
+  }
+
+  /** A region of the table as the code left it (base and size; the rest from `like`). */
+  #tableEntry(index: number, like: Region): Region {
+    const at = CTX_REGIONS + index * REGION_ENTRY_SIZE;
+    const context = this.#resources.context;
+    return { ...like, base: context.readBigUInt64LE(at), size: Number(context.readBigUInt64LE(at + 8)) };
   }
 
   /**

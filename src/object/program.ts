@@ -15,6 +15,7 @@ import {
   type HelperFn,
   type PreparedProgram,
   type ProgramType,
+  type MemoryRegion,
   type Region,
   type RegionKind,
 } from '../bpf/index.js';
@@ -268,10 +269,14 @@ export class ObjectProgram {
       if (engine === 'jit') {
         const jit = this.jit();
         // the sandbox checks against the run's regions (the stack is the JIT's own)
-        const checked = this.object.options.sandbox === true ? { regions: this.runRegions(run) } : {};
+        const sandboxed = this.object.options.sandbox === true;
+        const regions = sandboxed ? this.runRegions(run) : [];
         for (let i = 0; i < repeat; i++) {
           if (i > 0) run.snapshot.restore();
           if (options.prandomSeed !== undefined) setPrandomSeed(options.prandomSeed);
+          // the packet as this run starts (a helper may have moved it in the last one)
+          const packet = sandboxed ? packetRegions(run) : undefined;
+          const checked = sandboxed ? { regions, ...(packet ? { packet: { context: run.target.ctxAddress, ...packet } } : {}) } : {};
           const t0 = process.hrtime.bigint();
           retval = jit.call(run.built.r1, run.built.r2, checked);
           elapsed += process.hrtime.bigint() - t0;
@@ -294,15 +299,25 @@ export class ObjectProgram {
   }
 
   /**
-   * What a run may touch besides its stack: its context and packet, every map's storage and
-   * the global data (.rodata and friends read-only), in the regions model both engines check.
+   * What a run may touch besides its stack and its packet (packetRegions): its context,
+   * every map's values (one value per element: strided regions) and the global data (a
+   * single-value map each: exactly the section; .rodata and friends read-only), in the
+   * regions model both engines check.
    */
-  private runRegions(run: Run): (Region & { bytes: Uint8Array })[] {
-    const out: (Region & { bytes: Uint8Array })[] = run.regions.map((r) => ({ ...r, size: r.bytes.length }));
+  private runRegions(run: Run): MappedRegion[] {
+    const out: MappedRegion[] = run.regions.map((r) => ({ ...r, size: r.bytes.length }));
     for (const m of this.object.allMaps()) {
       const section = this.object.sectionOfMap(m);
-      const kind: RegionKind = section ? 'data' : m instanceof RingbufMap ? 'ringbuf' : 'map_value';
-      for (const r of m.regions()) out.push({ kind, name: section ? section.name : r.name, bytes: r.bytes, base: r.base, size: r.bytes.length, writable: section ? section.writable : r.writable });
+      if (section) {
+        const bytes = m.regions()[0]!.bytes.subarray(0, m.description.valueSize);
+        out.push({ kind: 'data', name: section.name, bytes, base: m.regions()[0]!.base, size: bytes.length, writable: section.writable });
+        continue;
+      }
+      const kind: RegionKind = m instanceof RingbufMap ? 'ringbuf' : 'map_value';
+      for (const r of m.regions()) {
+        const strided = r.stride !== undefined ? { stride: r.stride, elementSize: r.elementSize! } : {};
+        out.push({ kind, name: r.name, bytes: r.bytes, base: r.base, size: r.bytes.length, writable: r.writable, ...strided });
+      }
     }
     return out;
   }
@@ -311,11 +326,26 @@ export class ObjectProgram {
     const ext = this.source.relocations.find((r) => r.kind === 'extern-call');
     if (ext) throw new BpfLinkError(`program '${this.name}' calls the extern function '${ext.symbol}', which only the JIT can call (a native library)`, ext.pc);
     const memory = new Memory();
-    for (const r of this.runRegions(run)) memory.addRegion(r.name, r.bytes, { base: r.base, writable: r.writable, kind: r.kind });
+    const add = (r: MappedRegion): MemoryRegion =>
+      memory.addRegion(r.name, r.bytes, { base: r.base, writable: r.writable, kind: r.kind, ...(r.stride !== undefined ? { stride: r.stride, elementSize: r.elementSize! } : {}) });
+    for (const r of this.runRegions(run)) add(r);
+    // the packet [data, data_end) and its metadata [data_meta, data) (none when empty), again
+    // after each helper that moves them
+    let packet: MemoryRegion[] = [];
+    const placePacket = (): void => {
+      for (const r of packet) memory.removeRegion(r);
+      const p = packetRegions(run);
+      packet = p ? [p.data, p.meta].filter((r) => r.size > 0).map(add) : [];
+    };
+    placePacket();
     const maps = new Map<bigint, BpfMap>();
     for (const m of this.object.allMaps()) maps.set(m.address, m);
     const budget = this.object.options.budget;
-    const adapters = interpreterHelpers(this.type, { map: (a) => maps.get(a), ctxAddress: hasStruct(this.type.context) ? run.built.r1 : undefined });
+    const adapters = interpreterHelpers(this.type, {
+      map: (a) => maps.get(a),
+      ctxAddress: hasStruct(this.type.context) ? run.built.r1 : undefined,
+      packetMoved: placePacket,
+    });
     for (const [id, fn] of this.object.options.helpers ?? []) adapters.set(id, fn);
     const r = interpret(insns, {
       memory,
@@ -344,8 +374,12 @@ export class ObjectProgram {
   }
 }
 
+type MappedRegion = Region & { readonly bytes: Uint8Array };
+
 interface Run {
   readonly built: BuiltContext;
+  /** packet types: stores through packet pointers allowed (ProgramType.directPacketWrite) */
+  readonly packetWritable?: boolean;
   readonly snapshot: ContextSnapshot;
   readonly target: ContextTarget;
   /** the context and packet as the interpreter maps them (the context's pointers read-only) */
@@ -362,8 +396,9 @@ function newRun(type: ProgramType, input: RunInput): Run {
   const target: ContextTarget = { ctx, ctxAddress: bufferAddress(ctx), packet, packetAddress: bufferAddress(packet) };
   const built = builder.build(input, target);
   const regions: { kind: RegionKind; name: string; bytes: Uint8Array; base: bigint; writable: boolean }[] = [];
-  const plain = type.name === 'plain';
-  if (plan.packetSize > 0) regions.push({ kind: plain ? 'mem' : 'packet', name: plain ? 'mem' : 'packet', bytes: packet.subarray(0, plan.packetSize), base: target.packetAddress, writable: true });
+  // a packet type's packet regions follow its context's pointers (packetRegions); a plain
+  // program's memory is the whole buffer
+  if (plan.packetSize > 0 && type.packet === undefined) regions.push({ kind: 'mem', name: 'mem', bytes: packet.subarray(0, plan.packetSize), base: target.packetAddress, writable: true });
   if (plan.ctxSize > 0) {
     // A program cannot write the packet pointers of its context (only converted field
     // accesses reach the context): they stay read-only so helpers can trust them.
@@ -371,5 +406,38 @@ function newRun(type: ProgramType, input: RunInput): Run {
     regions.push({ kind: 'ctx', name: 'context (pointers)', bytes: ctx.subarray(0, pointers), base: target.ctxAddress, writable: false });
     if (pointers < plan.ctxSize) regions.push({ kind: 'ctx', name: 'context', bytes: ctx.subarray(pointers, plan.ctxSize), base: target.ctxAddress + BigInt(pointers), writable: true });
   }
-  return { built, snapshot: new ContextSnapshot(target), target, regions, stack: Buffer.alloc(MAX_CALL_FRAMES * STACK_SIZE) };
+  return {
+    built,
+    snapshot: new ContextSnapshot(target),
+    target,
+    regions,
+    stack: Buffer.alloc(MAX_CALL_FRAMES * STACK_SIZE),
+    ...(type.packet !== undefined ? { packetWritable: type.directPacketWrite } : {}),
+  };
+}
+
+/**
+ * A packet type's packet as the kernel bounds it: [data, data_end) (PTR_TO_PACKET) and the
+ * metadata [data_meta, data) (PTR_TO_PACKET_META; empty without metadata), read from the
+ * internal context struct (data, data_end, data_meta at offsets 0, 8, 16 in both XDP_INTERNAL
+ * and SKB_INTERNAL); the head- and tailroom around them is no region. Writable only for types
+ * that may write packets directly (tc, XDP), as the kernel's may_access_direct_pkt_data.
+ * Undefined for types without a packet.
+ */
+function packetRegions(run: Run): { data: MappedRegion; meta: MappedRegion } | undefined {
+  if (run.packetWritable === undefined) return undefined;
+  const { ctx, packet, packetAddress } = run.target;
+  const view = new DataView(ctx.buffer, ctx.byteOffset, ctx.byteLength);
+  const at = (field: { offset: number }): number => {
+    const offset = Number(view.getBigUint64(field.offset, true) - packetAddress);
+    return Math.min(Math.max(offset, 0), packet.length);
+  };
+  const data = at(SKB_INTERNAL.data);
+  const end = Math.max(data, at(SKB_INTERNAL.data_end));
+  const meta = Math.min(data, at(SKB_INTERNAL.data_meta));
+  const region = (name: string, from: number, to: number): MappedRegion => {
+    const bytes = packet.subarray(from, to);
+    return { kind: 'packet', name, bytes, base: packetAddress + BigInt(from), size: bytes.length, writable: run.packetWritable! };
+  };
+  return { data: region('packet', data, end), meta: region('packet metadata', meta, data) };
 }

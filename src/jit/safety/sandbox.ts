@@ -5,6 +5,7 @@ import {
   X25,
   X27,
   X30,
+  SP,
   addImm,
   addReg,
   addsReg,
@@ -15,23 +16,31 @@ import {
   mem,
   mov,
   movz,
+  msub,
   orrReg,
+  csel,
+  XZR,
+  postIndex,
+  preIndex,
   ret,
   stp,
   str,
   subImm,
   subReg,
   subsReg,
+  udiv,
+  wreg,
   type Assembler,
   type Label,
   xreg,
   type XReg,
 } from '../../arm64/index.js';
-import { STACK_FRAME_SIZE, writesArg, type AccessKind, type HelperProto } from '../../bpf/index.js';
+import { SKB_INTERNAL, STACK_FRAME_SIZE, XDP_INTERNAL, writesArg, type AccessKind, type HelperProto } from '../../bpf/index.js';
 import {
   CTX_EXIT_DETAIL,
   CTX_EXIT_REQUEST,
   CTX_EXIT_VALUE,
+  CTX_PACKET_CONTEXT,
   CTX_REGIONS,
   CTX_REGION_CACHE_READ,
   CTX_REGION_CACHE_WRITE,
@@ -39,6 +48,8 @@ import {
   EXIT_REQUEST_DEPTH,
   EXIT_REQUEST_SANDBOX,
   REGION_CACHE_MIN,
+  REGION_ENTRY_META,
+  REGION_ENTRY_PACKET,
   REGION_ENTRY_SIZE,
 } from '../context-layout.js';
 import { SCRATCH1, SCRATCH2, SCRATCH3 } from '../registers.js';
@@ -85,6 +96,7 @@ export class SandboxRoutines {
   readonly depthExit: Label;
   readonly #walkRead: Label;
   readonly #walkWrite: Label;
+  #packetRefresh: Label | undefined;
 
   constructor(a: Assembler, exitAll: Label) {
     this.#a = a;
@@ -97,6 +109,11 @@ export class SandboxRoutines {
   /** BL target: find the region for [x13, x13 + x14) (any size; 0 passes), or stop the program. */
   walkSized(access: AccessKind): Label {
     return access === 'write' ? this.#walkWrite : this.#walkRead;
+  }
+
+  /** BL target: make the packet entries follow the context's pointers again (after a helper moved them). */
+  packetRefresh(): Label {
+    return (this.#packetRefresh ??= this.#a.newLabel());
   }
 
   /** BL target: find the region for [x13, x13 + size), or stop the program. */
@@ -129,6 +146,7 @@ export class SandboxRoutines {
     }
     emitWalk(a, walkRead, failRead, false);
     emitWalk(a, walkWrite, failWrite, true);
+    if (this.#packetRefresh) emitPacketRefresh(a, this.#packetRefresh);
 
     // x13 = address, x14 = size; x30 = after the BL: record size | write << 56, the address
     // and the BL's own address, then unwind
@@ -166,6 +184,7 @@ function emitWalk(a: Assembler, label: Label, fail: Label, write: boolean): void
   const loop = a.newLabel();
   const next = a.newLabel();
   const done = a.newLabel();
+  const strided = a.newLabel();
   a.bind(label);
   a.cbz(SCRATCH2, done); // a helper's memory argument of 0 bytes touches nothing
   a.emit(addsReg(t, SCRATCH1, SCRATCH2)); // an access that wraps around fits nowhere
@@ -176,12 +195,8 @@ function emitWalk(a: Assembler, label: Label, fail: Label, write: boolean): void
   a.emit(ldr(t, mem(entry, 16))); // flags: 0 ends the table
   a.cbz(t, fail);
   if (write) a.tbz(t, 1, next); // REGION_WRITABLE
-  a.emit(ldp(t, length, mem(entry, 0)));
-  a.emit(subsReg(t, SCRATCH1, t)); // t = address - start
-  a.bCond(Cond.LO, next);
-  a.emit(addReg(t, t, SCRATCH2)); // t + size: no wrap, the access does not wrap
-  a.emit(cmpReg(t, length));
-  a.bCond(Cond.HI, next);
+  a.tbnz(t, 2, strided); // REGION_STRIDED
+  emitBounds(a, entry, t, length, next);
   a.emit(cmpImm(length, REGION_CACHE_MIN));
   a.bCond(Cond.LO, done);
   a.emit(str(entry, mem(X27, write ? CTX_REGION_CACHE_WRITE : CTX_REGION_CACHE_READ)));
@@ -190,7 +205,72 @@ function emitWalk(a: Assembler, label: Label, fail: Label, write: boolean): void
   a.bind(next);
   a.emit(addImm(entry, entry, REGION_ENTRY_SIZE));
   a.b(loop);
+
+  // Inside a strided entry (regions do not overlap: no other entry can hold the access), the
+  // access must stay in its element: (addr - start) % stride + size <= element size. The
+  // quotient needs a fourth register: x30 is saved below SP around it. Never cached.
+  a.bind(strided);
+  emitBounds(a, entry, t, length, next);
+  a.emit(subReg(t, t, SCRATCH2)); // t = address - start
+  a.emit(str(X30, preIndex(SP, -16)));
+  a.emit(ldr(wreg(15), mem(entry, 28))); // stride
+  a.emit(udiv(X30, t, length));
+  a.emit(msub(t, X30, length, t)); // offset in the element
+  a.emit(ldr(X30, postIndex(SP, 16)));
+  a.emit(addReg(t, t, SCRATCH2));
+  a.emit(ldr(wreg(15), mem(entry, 24))); // element size
+  a.emit(cmpReg(t, length));
+  a.bCond(Cond.HI, fail);
+  a.emit(ret());
 }
+
+/** t = address - start + size; on to `next` unless [x13, x13 + x14) lies in [start, start + length). */
+function emitBounds(a: Assembler, entry: XReg, t: XReg, length: XReg, next: Label): void {
+  a.emit(ldp(t, length, mem(entry, 0)));
+  a.emit(subsReg(t, SCRATCH1, t)); // t = address - start
+  a.bCond(Cond.LO, next);
+  a.emit(addReg(t, t, SCRATCH2)); // t + size: no wrap, the access does not wrap
+  a.emit(cmpReg(t, length));
+  a.bCond(Cond.HI, next);
+}
+
+/**
+ * After a helper that moves the packet (bpf_xdp_adjust_head/_tail/_meta, bpf_skb_change_head,
+ * ...: changesPacketData in helper-protos.ts), the packet entries follow the context's
+ * pointers: entry REGION_ENTRY_PACKET = [data, data_end), REGION_ENTRY_META = [data_meta,
+ * data), read from the internal context struct at CTX_PACKET_CONTEXT (0: the run has no
+ * packet). Both caches go back to the stack entry: a cached packet entry may now be shorter
+ * than REGION_CACHE_MIN. R0 (x8) is untouched.
+ */
+function emitPacketRefresh(a: Assembler, label: Label): void {
+  const out = a.newLabel();
+  const ctx = X16;
+  const packet = CTX_REGIONS + REGION_ENTRY_PACKET * REGION_ENTRY_SIZE;
+  const meta = CTX_REGIONS + REGION_ENTRY_META * REGION_ENTRY_SIZE;
+  a.bind(label);
+  a.emit(ldr(ctx, mem(X27, CTX_PACKET_CONTEXT)));
+  a.cbz(ctx, out);
+  a.emit(ldp(SCRATCH1, SCRATCH2, mem(ctx, PACKET_POINTERS.data))); // data, data_end
+  a.emit(subsReg(SCRATCH2, SCRATCH2, SCRATCH1));
+  a.emit(csel(SCRATCH2, SCRATCH2, XZR, Cond.HS));
+  a.emit(stp(SCRATCH1, SCRATCH2, mem(X27, packet)));
+  a.emit(ldr(SCRATCH3, mem(ctx, PACKET_POINTERS.data_meta)));
+  a.emit(subsReg(SCRATCH2, SCRATCH1, SCRATCH3));
+  a.emit(csel(SCRATCH2, SCRATCH2, XZR, Cond.HS));
+  a.emit(stp(SCRATCH3, SCRATCH2, mem(X27, meta)));
+  a.emit(addImm(ctx, X27, CTX_REGIONS));
+  a.emit(str(ctx, mem(X27, CTX_REGION_CACHE_READ)));
+  a.emit(str(ctx, mem(X27, CTX_REGION_CACHE_WRITE)));
+  a.bind(out);
+  a.emit(ret());
+}
+
+/** Where data, data_end and data_meta lie in both internal context structs (the refresh reads them). */
+const PACKET_POINTERS = { data: XDP_INTERNAL.data.offset, data_end: XDP_INTERNAL.data_end.offset, data_meta: XDP_INTERNAL.data_meta.offset } as const;
+for (const k of ['data', 'data_end', 'data_meta'] as const) {
+  if (SKB_INTERNAL[k].offset !== PACKET_POINTERS[k]) throw new Error(`SKB_INTERNAL.${k} is not at XDP_INTERNAL's offset: the sandbox's packet refresh reads both`);
+}
+if (PACKET_POINTERS.data_end !== PACKET_POINTERS.data + 8) throw new Error('data_end must follow data (read as a pair)');
 
 function lazy(map: Map<string, Label>, key: string, a: Assembler): Label {
   let l = map.get(key);

@@ -70,6 +70,8 @@ export interface AdapterRun {
   map(address: bigint): BpfMap | undefined;
   /** the context pointer R1 held at the entry (undefined: plain buffer, no context) */
   readonly ctxAddress: bigint | undefined;
+  /** called after a helper that moves the packet (changesPacketData): the packet regions follow */
+  readonly packetMoved?: () => void;
 }
 
 const fail = (proto: HelperProto, n: number, arg: HelperArg, pc: number, reason: string): never => {
@@ -93,6 +95,7 @@ export function interpreterHelpers(type: ProgramType, run: AdapterRun): Map<numb
       const args = [r1, r2, r3, r4, r5];
       proto.args.forEach((arg, i) => checkArg(proto, arg, i, args, env, run, reserved));
       const r0 = addon().callHelper(address, r1, r2, r3, r4, r5);
+      if (proto.changesPacketData) run.packetMoved?.();
       if (proto.ret.kind === 'RET_PTR_TO_RINGBUF_MEM_OR_NULL' && r0 !== 0n) reserved.add(r0);
       return r0;
     });

@@ -1,5 +1,5 @@
 import { addon, bufferAddress, type NativeMapHandle } from '../addon.js';
-import type { MapDescription } from '../../bpf/index.js';
+import { percpuSlotSize, type MapDescription } from '../../bpf/index.js';
 import { BpfMap, type MapOptions, type MapRegion } from './map.js';
 
 /**
@@ -21,9 +21,14 @@ export abstract class KeyedMap extends BpfMap {
     return this.handle.address;
   }
 
-  /** the values, writable (a program reads and writes them in place) */
+  /**
+   * The values, writable (a program reads and writes them in place): one strided region,
+   * value_size bytes every round_up(value_size, 8) (each CPU's slot of a per-CPU value is a
+   * value of its own), whatever the family keeps them for (array slots, hash elements).
+   */
   regions(): readonly MapRegion[] {
-    return [{ name: `map '${this.name}' values`, bytes: this.store, base: this.storeAddress, writable: true }];
+    const stride = percpuSlotSize(this.description.valueSize);
+    return [{ name: `map '${this.name}' values`, bytes: this.store, base: this.storeAddress, writable: true, stride, elementSize: this.description.valueSize }];
   }
 
   /** address of the first value byte */

@@ -15,6 +15,13 @@ export interface MapRegion {
   readonly bytes: Uint8Array;
   readonly base: bigint;
   readonly writable: boolean;
+  /**
+   * Values `stride` bytes apart of which `elementSize` bytes each are the value (the rest is
+   * padding): a strided region (src/bpf/regions.ts), so that an access may not cross from
+   * one value into the next or into padding.
+   */
+  readonly stride?: number;
+  readonly elementSize?: number;
 }
 
 export interface MapOptions {
