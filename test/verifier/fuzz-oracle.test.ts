@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/bpf/program-generator.js';
 import { asm } from './support.js';
-import { checkCase } from './fuzz-support.js';
+import { checkCase, fuzzCase } from './fuzz-support.js';
 
 /** The fuzz's oracle can fail: unverified programs that break each of its checks are caught. */
 describe('verifier fuzz oracle', () => {
@@ -35,5 +35,21 @@ describe('verifier fuzz oracle', () => {
     expect(checkCase(asm('r0 = 0; goto -1'), { memSize: 8 }, 8, new Rng(1))).toEqual({ kind: 'rejected', sandboxRan: true });
     // refused in both modes: nothing runs
     expect(checkCase(asm('r0 = r10; exit'), { memSize: 8 }, 8, new Rng(1))).toEqual({ kind: 'rejected' });
+  });
+});
+
+/** Seeds of `npm run fuzz:verifier` that once reported a problem, each fixed where it was. */
+describe('verifier fuzz seeds that once failed', () => {
+  const FIXED: readonly [number, string][] = [
+    [809_609, 'the oracle took a number equal to STACK_TOP for a leaked stack address'],
+    [757_615, 'the oracle took a number equal to CODE_BASE for a leaked function address'],
+    [784_625, 'the same'],
+    [1_100_874, "sandbox mode refused what normal mode accepts (its widening lost a stack pointer's offset): it tries the full proof first"],
+    [1_191_080, 'the sandbox-mode run got the memory sandbox mode "needed", too large to print'],
+  ];
+  it.each(FIXED)('seed %i (%s)', (seed) => {
+    const c = fuzzCase(seed);
+    const outcome = checkCase(c.insns, c.options, c.memSize, new Rng(seed));
+    expect(['accepted', 'rejected']).toContain(outcome.kind);
   });
 });

@@ -5,7 +5,7 @@ import type { Cfg } from './cfg.js';
 import { buildCfg, checkNoBackEdges } from './cfg.js';
 import { walk } from './driver.js';
 import type { VerifyOptions } from './env.js';
-import { VerifierEnv } from './env.js';
+import { COMPLEXITY_LIMIT, VerifierEnv } from './env.js';
 import { BpfVerifierError } from './errors.js';
 import { Facts } from './facts.js';
 import { MSG } from './messages.js';
@@ -66,6 +66,10 @@ export function verifyProgram(insns: readonly BpfInsn[], options: VerifyOptions 
     if (e instanceof BpfValidationError) throw new BpfVerifierError(e.reason, e.pc, insns, { sandbox: options.sandbox === true });
     throw e;
   }
+  if (options.sandbox === true) {
+    const proven = provenFirst(insns, info, options);
+    if (proven) return proven;
+  }
   try {
     return analyse(insns, info, options);
   } catch (e) {
@@ -75,6 +79,29 @@ export function verifyProgram(insns: readonly BpfInsn[], options: VerifyOptions 
     if (e.log !== undefined) marked.log = e.log;
     throw marked;
   }
+}
+
+/**
+ * Sandbox mode first tries the full proof: a program it accepts leaves nothing to run time, and
+ * sandbox mode must never refuse what normal mode accepts, which its widening at loop heads
+ * could (a loop that walks a stack pointer loses the pointer's exact offset: fuzz seed
+ * 1,100,874). The attempt stops at SANDBOX_PROOF_LIMIT processed instructions so that a program
+ * normal mode cannot finish does not cost its whole complexity limit before the sandbox's
+ * analysis starts. With a log, a proven program is logged by a second, logging proof.
+ */
+export const SANDBOX_PROOF_LIMIT = 50_000;
+
+function provenFirst(insns: readonly BpfInsn[], info: ProgramInfo, options: VerifyOptions): VerifyResult | undefined {
+  const { sandbox: _sandbox, log, ...normal } = options;
+  const limit = Math.min(options.maxProcessed ?? COMPLEXITY_LIMIT, SANDBOX_PROOF_LIMIT);
+  let proven: VerifyResult;
+  try {
+    proven = analyse(insns, info, { ...normal, maxProcessed: limit });
+  } catch (e) {
+    if (e instanceof BpfVerifierError) return undefined;
+    throw e;
+  }
+  return log ? analyse(insns, info, { ...normal, log }) : proven;
 }
 
 function analyse(insns: readonly BpfInsn[], info: ProgramInfo, options: VerifyOptions): VerifyResult {
