@@ -2,13 +2,18 @@
 // npm run bench:sandbox: what the safety features cost, in AArch64 instructions executed per
 // run inside the program's code, counted exactly by the qemu instruction-count plugin
 // (native/qemu-plugin). For each program of a set (the C fixtures, compiled by clang-22 here,
-// and a few memory-bound assembly kernels), all unverified (verify: false), four compilations:
-//   unchecked  budget: false, -O0: the 1:1 code with no budget and no sandbox (fault
-//              containment is always there). The budget and the sandbox compile 1:1 (the
-//              optimizer knows neither), so this is what their cost is measured against
-//   budget     the default for unverified code: x24 ticks on back-edges and calls
-//   sandbox    sandbox: true, budget: false: every access checked
-//   optimized  budget: false with the optimization tier, what verified code runs, for scale
+// and a few memory-bound assembly kernels), all unverified (verify: false), five compilations:
+//   unchecked  budget: false, helperArgChecks: false, -O0: the 1:1 code with no budget, no
+//              helper argument checks and no sandbox (fault containment is always there). The
+//              budget, the checks and the sandbox compile 1:1 (the optimizer knows none of
+//              them), so this is what their cost is measured against
+//   helperargs budget: false: helpers' pointer arguments checked before each call (the
+//              default for unverified code; only programs that call such helpers differ)
+//   budget     the default for unverified code: x24 ticks on back-edges and calls, and the
+//              helper argument checks
+//   sandbox    sandbox: true, budget: false: every access checked (helper arguments too)
+//   optimized  budget: false, helperArgChecks: false with the optimization tier, what
+//              verified code runs, for scale
 // and the ratios to unchecked. Helpers, koffi and JS are outside the count (only the program's
 // own code range is counted). Results must agree across the three (checked on every program).
 //
@@ -65,7 +70,8 @@ if (process.env.A64JIT_BENCH_SANDBOX_GUEST !== '1') {
 // ---- the guest: arm64 Node under qemu with the plugin ------------------------------------
 const { assembleUbpf, loadBpfObject } = await import(join(root, 'dist', 'bpf', 'index.js'));
 const { JitProgram, ObjectProgram } = await import(join(root, 'dist', 'jit', 'index.js'));
-const { NativeLibrary, countInsns, insnCountStatus } = await import(join(root, 'dist', 'runtime', 'index.js'));
+const { NativeLibrary, countInsns, insnCountStatus, nativeHelpers } = await import(join(root, 'dist', 'runtime', 'index.js'));
+const { programType } = await import(join(root, 'dist', 'bpf', 'index.js'));
 
 const status = insnCountStatus();
 if (!status.available) {
@@ -100,13 +106,20 @@ const kernels = [
     source: 'mov %r0, 0\nmov %r5, %r10\nmov %r3, %r1\nadd %r3, %r2\nloop:\nldxb %r4, [%r1+0]\nstxdw [%r5-8], %r4\nldxdw %r4, [%r5-8]\nadd %r0, %r4\nadd %r1, 1\njlt %r1, %r3, loop\nexit',
     mem: () => Buffer.alloc(1024, 5),
   },
+  {
+    name: 'asm: 100 native bpf_probe_read calls, memory to stack (helper argument checks)',
+    source: 'mov %r6, %r1\nmov %r7, 100\nloop:\nmov %r1, %r10\nadd %r1, -8\nmov %r2, 8\nmov %r3, %r6\ncall 4\nldxdw %r0, [%r10-8]\nadd %r6, 8\nsub %r7, 1\njne %r7, 0, loop\nexit',
+    mem: () => Buffer.alloc(800, 9),
+    helpers: true,
+  },
 ];
 
 const variants = {
-  unchecked: { verify: false, budget: false, optimize: false },
+  unchecked: { verify: false, budget: false, optimize: false, helperArgChecks: false },
+  helperargs: { verify: false, budget: false },
   budget: { verify: false },
   sandbox: { verify: false, sandbox: true, sandboxAnalysis: false, budget: false },
-  optimized: { verify: false, budget: false },
+  optimized: { verify: false, budget: false, helperArgChecks: false },
 };
 
 /**
@@ -136,7 +149,8 @@ function measure(name, make, mem) {
 const rows = [];
 for (const k of kernels) {
   const insns = assembleUbpf(k.source);
-  rows.push(measure(k.name, (options) => JitProgram.compile(insns, options), k.mem));
+  const helpers = k.helpers ? { nativeHelpers: new Map([[4, nativeHelpers(programType('plain')).get(4)]]) } : {};
+  rows.push(measure(k.name, (options) => JitProgram.compile(insns, { ...options, ...helpers }), k.mem));
 }
 const objects = process.env.A64JIT_BENCH_OBJECTS;
 const natives = NativeLibrary.open(join(objects, 'libhostnatives.so'));
@@ -156,12 +170,12 @@ if (json) {
   const ratio = (a, b) => `${(a / b).toFixed(2)}x`;
   const w = Math.max(...rows.map((r) => r.name.length));
   console.log(`bench:sandbox: AArch64 instructions of one run inside the program's code (exact: qemu-aarch64 and a64jit's counting plugin)\n`);
-  console.log(`${'program'.padEnd(w)}  ${'unchecked'.padStart(10)}  ${'budget'.padStart(10)}  ${'sandbox'.padStart(10)}  ${'optimized'.padStart(10)}  budget/unchecked  sandbox/unchecked`);
+  console.log(`${'program'.padEnd(w)}  ${'unchecked'.padStart(10)}  ${'helperargs'.padStart(10)}  ${'budget'.padStart(10)}  ${'sandbox'.padStart(10)}  ${'optimized'.padStart(10)}  helperargs/unchecked  budget/unchecked  sandbox/unchecked`);
   for (const r of rows) {
     console.log(
-      `${r.name.padEnd(w)}  ${String(r.unchecked).padStart(10)}  ${String(r.budget).padStart(10)}  ${String(r.sandbox).padStart(10)}  ${String(r.optimized).padStart(10)}  ${ratio(r.budget, r.unchecked).padStart(16)}  ${ratio(r.sandbox, r.unchecked).padStart(17)}`,
+      `${r.name.padEnd(w)}  ${String(r.unchecked).padStart(10)}  ${String(r.helperargs).padStart(10)}  ${String(r.budget).padStart(10)}  ${String(r.sandbox).padStart(10)}  ${String(r.optimized).padStart(10)}  ${ratio(r.helperargs, r.unchecked).padStart(20)}  ${ratio(r.budget, r.unchecked).padStart(16)}  ${ratio(r.sandbox, r.unchecked).padStart(17)}`,
     );
   }
   const geo = (k) => Math.exp(rows.reduce((s, r) => s + Math.log(r[k] / r.unchecked), 0) / rows.length);
-  console.log(`\ngeometric mean over ${rows.length} programs: budget ${geo('budget').toFixed(2)}x, sandbox ${geo('sandbox').toFixed(2)}x, optimized ${geo('optimized').toFixed(2)}x of unchecked (1:1)`);
+  console.log(`\ngeometric mean over ${rows.length} programs: helper argument checks ${geo('helperargs').toFixed(2)}x, budget (with them) ${geo('budget').toFixed(2)}x, sandbox ${geo('sandbox').toFixed(2)}x, optimized ${geo('optimized').toFixed(2)}x of unchecked (1:1)`);
 }

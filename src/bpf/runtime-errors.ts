@@ -65,3 +65,43 @@ export class BpfBudgetError extends BpfRuntimeError {
     super(counts === 'instructions' ? `instruction budget of ${budget} exhausted` : `instruction budget of ${budget} back-edges and calls exhausted`, pc);
   }
 }
+
+/**
+ * A helper's pointer argument that the helper must not be given, caught before the helper
+ * touches anything: a map argument that is no map of the program (a registry lookup, never a
+ * dereference), a context argument that is not the run's context, or memory that lies outside
+ * the run's regions (or is read-only and the helper writes it). Code nobody proved safe
+ * (`verify: false`, `--no-verify`, the sandbox) is checked, in the JIT and the interpreter
+ * alike; verified code is not (the verifier proved its arguments). A memory argument's error
+ * is a BpfSandboxError too (access, size, nearest region).
+ */
+export class BpfHelperArgError extends BpfSandboxError {
+  override readonly name: string = 'BpfHelperArgError';
+  constructor(
+    pc: number,
+    /** the helper's Linux name (bpf_map_lookup_elem) */
+    readonly helper: string,
+    /** argument number, 1..5 (R1..R5) */
+    readonly arg: number,
+    /** the prototype's name for the argument */
+    readonly argName: string,
+    address: bigint,
+    readonly problem: 'not-a-map' | 'not-the-context' | 'memory',
+    access: AccessKind,
+    size: number,
+    regions: readonly Region[],
+    why: 'out-of-bounds' | 'read-only' = 'out-of-bounds',
+  ) {
+    super(pc, access, size, address, regions, why);
+    const a = BigInt.asUintN(64, address);
+    const detail =
+      problem === 'not-a-map'
+        ? `${hex(a)} is not a map of this program`
+        : problem === 'not-the-context'
+          ? `${hex(a)} is not the program's context`
+          : why === 'read-only'
+            ? `the helper writes ${size} bytes at ${hex(a)}, in read-only '${this.nearest?.name ?? '?'}'`
+            : this.reason;
+    this.message = `pc ${pc}: ${helper} argument ${arg} (${argName}): ${detail}`;
+  }
+}

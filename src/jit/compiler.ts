@@ -19,6 +19,7 @@ import {
   preIndex,
   ret,
   stp,
+  str,
   subImm,
   xreg,
   type Cond,
@@ -32,13 +33,14 @@ import { emitJcond } from './emit-branch.js';
 import { emitCallx, emitHelperCall, emitLocalCall, emitNativeCall } from './emit-call.js';
 import type { Emit, SafetyEmit } from './emit-context.js';
 import { emitBpfLoad, emitBpfStore, emitStackArgLoad, emitStackArgStore } from './emit-memory.js';
+import { CTX_STACK_TOP } from './context-layout.js';
 import { JitCompileError } from './errors.js';
 import { frameLayout, programNeeds, type FrameLayout } from './frame.js';
 import { emitTailCall } from './emit-tailcall.js';
 import { CTX, ENTRY_FP, TAIL_CALL_COUNT, a64 } from './registers.js';
 import { OptUnsupported, compileOptimized, type OptimizeOptions, type PassCounts } from './opt/index.js';
 import { checkBudget, emitBudgetInit, emitTick } from './safety/budget.js';
-import { SandboxRoutines, emitHelperArgChecks, emitShadowFrameEnter, emitShadowFrameEntry, emitShadowFrameLeave } from './safety/sandbox.js';
+import { SandboxRoutines, emitHelperArgChecks, emitTailCallMapCheck, emitShadowFrameEnter, emitShadowFrameEntry, emitShadowFrameLeave } from './safety/sandbox.js';
 import { emitBudgetExit, emitUnwindPaths } from './safety/unwind.js';
 
 /** bpf_tail_call (helper-protos.ts): inline code in programs compiled for tail calls. */
@@ -74,6 +76,12 @@ export interface CompileOptions {
   readonly budget?: number;
   /** check every memory access against the run's regions (safety/sandbox.ts) */
   readonly sandbox?: boolean;
+  /**
+   * check helpers' pointer arguments before each call (safety/sandbox.ts
+   * emitHelperArgChecks): for code nobody proved safe, also without the sandbox (which
+   * implies them)
+   */
+  readonly helperArgChecks?: boolean;
 }
 
 /** Machine code with where it came from, for listings, fault reports and instruction counts. */
@@ -114,6 +122,8 @@ export interface CompiledProgram {
   readonly containment: { readonly landing: number; readonly exclude: readonly (readonly [number, number])[] } | undefined;
   readonly budget: number | undefined;
   readonly sandbox: boolean;
+  /** helpers' pointer arguments are checked before each call (the run must give its regions) */
+  readonly helperArgChecks?: boolean;
 }
 
 /** `origins` value of instruction words that no BPF slot produced (prologues, epilogues, stubs). */
@@ -222,9 +232,11 @@ function assemble(
   // program would check against its own. Refused until the sandbox follows tail calls.
   if (safetyNeeds.sandbox && options.tailCalls === true) throw new JitCompileError('the sandbox does not support tail calls (bpf_tail_call) yet: run without --sandbox', -1);
   const needs = programNeeds(program, safetyNeeds);
+  const routines = safetyNeeds.sandbox || options.helperArgChecks === true ? new SandboxRoutines(a, exitAll) : undefined;
   const safety: SafetyEmit = {
     budgetExit: budget !== undefined ? a.newLabel() : undefined,
-    sandbox: safetyNeeds.sandbox ? new SandboxRoutines(a, exitAll) : undefined,
+    sandbox: safetyNeeds.sandbox ? routines : undefined,
+    helperArgs: routines,
   };
   let containment: { landing: number; exclude: [number, number][] } | undefined;
 
@@ -329,7 +341,7 @@ function assemble(
     }
   }
   if (safety.budgetExit) emitBudgetExit(a, safety.budgetExit, exitAll);
-  safety.sandbox?.emit();
+  safety.helperArgs?.emit();
   const code = estimate ? new Uint8Array(a.offset) : a.finish();
   const origins = estimate ? new Int32Array(0) : slotOrigins(info, code.length, pcOffsets, epilogues);
   return {
@@ -345,6 +357,7 @@ function assemble(
     containment,
     budget,
     sandbox: safetyNeeds.sandbox,
+    ...(routines ? { helperArgChecks: true } : {}),
     ...(tailCallEntry !== undefined ? { tailCallEntry } : {}),
   };
 }
@@ -379,17 +392,18 @@ function compileInsn(
       emitJcond(e, insn, pc, k.width, k.op, k.source);
       return 1;
     case 'call-helper': {
+      const checks = e.safety.helperArgs;
       if (k.id === TAIL_CALL_HELPER_ID && options.tailCalls === true) {
+        if (checks) emitTailCallMapCheck(a, checks);
         emitTailCall(e);
         return 1;
       }
-      // the sandbox's hook: the helper's memory arguments, by its prototype
-      const sandbox = e.safety.sandbox;
-      const proto = sandbox ? helperProto(k.id) : undefined;
-      if (sandbox && proto) emitHelperArgChecks(a, sandbox, proto);
+      // unproven code: the helper's pointer arguments, by its prototype
+      const proto = checks ? helperProto(k.id) : undefined;
+      if (checks && proto) emitHelperArgChecks(a, checks, proto, { sandbox: e.safety.sandbox !== undefined, usesFp: e.frame.usesFp });
       emitHelperCall(e, k.id, options.helperIds.has(k.id));
       // the packet regions follow data / data_end / data_meta when the helper moved them
-      if (sandbox && proto?.changesPacketData) a.bl(sandbox.packetRefresh());
+      if (checks && proto?.changesPacketData) a.bl(checks.packetRefresh());
       return 1;
     }
     case 'call-native': {
@@ -477,7 +491,11 @@ function emitPrologue(a: Assembler, frame: FrameLayout, contextAddress: bigint, 
     if (frame.isEntry) {
       if (frame.usesFp) emitShadowFrameEntry(a);
     } else emitShadowFrameEnter(a, safety.sandbox, frame.usesFp);
-  } else if (frame.usesFp) a.emit(mov(X25, SP));
+  } else if (frame.usesFp) {
+    a.emit(mov(X25, SP));
+    // the helper argument checks take the stack as [R10 - 512, the entry's R10)
+    if (frame.isEntry && frame.holdsContext && safety.helperArgs) a.emit(str(X25, mem(CTX, CTX_STACK_TOP)));
+  }
   if (frame.spBelowFp > 0) a.emit(subImm(SP, SP, frame.spBelowFp));
   return { setupEnd, tailEntry };
 }

@@ -9,6 +9,8 @@ export interface SafetyEmit {
   readonly budgetExit: Label | undefined;
   /** the sandbox's check routines, when the program is sandboxed */
   readonly sandbox: SandboxRoutines | undefined;
+  /** the same routines when helpers' arguments are checked (unproven code, sandboxed or not) */
+  readonly helperArgs?: SandboxRoutines | undefined;
 }
 
 /** What the per-family emit helpers need from the compiler while one instruction is emitted. */

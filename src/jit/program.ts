@@ -1,4 +1,6 @@
 import {
+  BpfPseudo,
+  helperProto,
   STACK_FRAME_SIZE,
   MAX_CALL_FRAMES,
   validateProgram,
@@ -32,6 +34,8 @@ import {
   CTX_EXIT_VALUE,
   CTX_HELPERS,
   CTX_PER_CALL_BYTES,
+  CTX_ARG_CONTEXT,
+  CTX_MAPS,
   CTX_PACKET_CONTEXT,
   CTX_REGIONS,
   CTX_REGION_CACHE_READ,
@@ -41,6 +45,7 @@ import {
   EXIT_REQUEST_HELPER_ERROR,
   EXIT_REQUEST_NONE,
   HELPER_TABLE_SIZE,
+  MAX_CHECKED_MAPS,
   REGION_ENTRY_META,
   REGION_ENTRY_PACKET,
   REGION_ENTRY_SIZE,
@@ -136,6 +141,18 @@ export interface JitOptions {
   readonly regions?: readonly Region[];
   /** what the code refers to by address (data images): kept alive as long as the program */
   readonly retain?: readonly object[];
+  /**
+   * Check helpers' pointer arguments before each call (a map argument must be a map of the
+   * program, memory must lie in the run's regions; BpfHelperArgError otherwise), so that a
+   * native helper never gets a wild pointer. Default: on for unverified code (the verifier
+   * proved verified code's arguments), always on under the sandbox. Compiles 1:1.
+   */
+  readonly helperArgChecks?: boolean;
+  /**
+   * The program's maps for those checks, besides the ones its LDDW map_fd instructions
+   * resolve to (resolvePseudo): inner maps of maps of maps, maps a helper hands out.
+   */
+  readonly maps?: readonly bigint[];
 }
 
 /** Per-call options of run() and call(). */
@@ -149,6 +166,8 @@ export interface RunOptions {
    * such helper the code makes both regions follow them.
    */
   readonly packet?: { readonly context: bigint; readonly data: Region; readonly meta: Region };
+  /** the context struct's address, which helpers' context arguments must be (ARG_PTR_TO_CTX); unchecked without */
+  readonly context?: bigint;
 }
 
 /** `uint64_t prog(void *ctx, uint64_t ctx_len)`: R1 = ctx, R2 = its length, R0 returned. */
@@ -257,6 +276,16 @@ export class JitProgram {
     const slots = blinded?.program ?? program;
     // verified programs carry no budget (they terminate); unverified code gets the default one
     const budget = options.budget === false ? undefined : (options.budget ?? (verified ? undefined : DEFAULT_JIT_BUDGET));
+    // unverified code gets its helpers' arguments checked; the maps it may name are recorded
+    // (only programs that call such helpers: the checks compile 1:1)
+    const helperArgChecks = (options.sandbox === true || (options.helperArgChecks ?? !verified)) && callsPointerHelpers(program, options.tailCalls === true);
+    const maps = new Set<bigint>(options.maps ?? []);
+    const userResolve = options.resolvePseudo;
+    const resolvePseudo = userResolve && ((p: number, imm: number, next: number, pc: number): bigint => {
+      const v = userResolve(p, imm, next, pc);
+      if (p === BpfPseudo.MAP_FD) maps.add(v);
+      return v;
+    });
     const name = options.name ?? 'bpf program';
 
     const context = Buffer.alloc(CONTEXT_SIZE);
@@ -274,7 +303,8 @@ export class JitProgram {
         contain: true,
         sandbox: options.sandbox === true,
         ...(budget !== undefined ? { budget } : {}),
-        ...(options.resolvePseudo ? { resolvePseudo: options.resolvePseudo } : {}),
+        ...(resolvePseudo ? { resolvePseudo } : {}),
+        ...(helperArgChecks ? { helperArgChecks: true } : {}),
         ...(blinded ? { info: blinded.info } : {}),
         optimize: optimizeOptions(options.optimize, blinded !== undefined),
       });
@@ -282,6 +312,8 @@ export class JitProgram {
       if (e instanceof RangeError) throw new JitCompileError(e.message, -1);
       throw e;
     }
+    if (maps.size > MAX_CHECKED_MAPS) throw new JitCompileError(`more than ${MAX_CHECKED_MAPS} maps for the helper argument checks`, -1);
+    [...maps].forEach((m, i) => context.writeBigUInt64LE(m, CTX_MAPS + 8 * i));
     const region = CodeRegion.fromCode(compiled.code);
     const resources: Resources = { region, context, contextAddress, range: undefined, released: false };
     try {
@@ -366,12 +398,14 @@ export class JitProgram {
     if (this.#verified) checkVerifiedMemory(this.#verified, bytes ?? (typeof r1 === 'bigint' ? r1 : null), r2);
     if (!ARM64) requireArm64Host();
     const sandbox = this.compiled.sandbox;
+    // helper argument checks need the region table too (the stack entry is set by the code)
+    const table = sandbox || this.compiled.helperArgChecks === true;
     // Under the sandbox the program must see exactly the address the region table names.
-    const arg1: Uint8Array | bigint | null = bytes ? (sandbox ? bufferAddress(bytes) : bytes) : typeof r1 === 'bigint' ? r1 : null;
+    const arg1: Uint8Array | bigint | null = bytes ? (table ? bufferAddress(bytes) : bytes) : typeof r1 === 'bigint' ? r1 : null;
     const context = this.#resources.context;
     const depth = this.#runs.length;
     const outer = depth > 0 ? Buffer.from(context.subarray(0, CTX_PER_CALL_BYTES)) : undefined;
-    const outerTable = depth > 0 && sandbox ? Buffer.from(context.subarray(CTX_REGIONS, CTX_HELPERS)) : undefined;
+    const outerTable = depth > 0 && table ? Buffer.from(context.subarray(CTX_REGIONS, CTX_HELPERS)) : undefined;
     // The regions are needed before the run under the sandbox, else only to explain a fault.
     // (the packet's two entries come first: the refresh after a packet-moving helper rewrites
     // table entries REGION_ENTRY_PACKET and REGION_ENTRY_META)
@@ -382,11 +416,12 @@ export class JitProgram {
       ...this.#regions,
       ...(options.regions ?? []),
     ];
-    const regions = sandbox ? regionsOf() : undefined;
+    const regions = table ? regionsOf() : undefined;
     if (regions && regions.length > SANDBOX_REGIONS - 1) throw new JitArgumentError(`call: more than ${SANDBOX_REGIONS - 1} regions for the sandbox`);
     context.fill(0, 0, CTX_PER_CALL_BYTES);
     if (regions) regions.unshift(this.#writeRegionTable(depth, regions));
     if (regions && packet) context.writeBigUInt64LE(packet.context, CTX_PACKET_CONTEXT);
+    if (options.context !== undefined) context.writeBigUInt64LE(options.context, CTX_ARG_CONTEXT);
     const run: RunState = {};
     this.#runs.push(run);
     let r0: bigint;
@@ -396,6 +431,8 @@ export class JitProgram {
     } finally {
       // the packet's regions as the run left them (a helper may have moved them)
       if (regions && packet) regions.splice(REGION_ENTRY_PACKET, 2, this.#tableEntry(REGION_ENTRY_PACKET, packet.data), this.#tableEntry(REGION_ENTRY_META, packet.meta));
+      // without the sandbox the stack entry is the frame the last checked helper call had
+      if (regions && !sandbox) regions[0] = { ...this.#tableEntry(0, regions[0]!), name: 'stack frame' };
       words = {
         request: Number(context.readBigUInt64LE(CTX_EXIT_REQUEST)),
         value: context.readBigUInt64LE(CTX_EXIT_VALUE),
@@ -414,7 +451,7 @@ export class JitProgram {
     }
     const range = this.#resources.range!;
     // (an empty metadata region is no region to name in a message)
-    const explained = { program: this.program, compiled: this.compiled, range, regions: (regions ?? regionsOf()).filter((r) => r.size > 0 || r.kind !== 'packet') };
+    const explained = { program: this.program, compiled: this.compiled, range, regions: (regions ?? regionsOf()).filter((r) => r.size > 0) };
     throw exitError(words, explained) ?? new JitRuntimeError(`unknown exit request ${words.request}`);
   }
 
@@ -424,11 +461,16 @@ export class JitProgram {
    */
   #writeRegionTable(depth: number, regions: readonly Region[]): Region {
     const context = this.#resources.context;
-    const shadow = (this.#shadows[depth] ??= Buffer.alloc(MAX_CALL_FRAMES * STACK_FRAME_SIZE));
-    const base = bufferAddress(shadow);
-    const top = base + BigInt(shadow.length);
-    context.writeBigUInt64LE(base, CTX_SHADOW_LIMIT);
-    const stack: Region = { kind: 'stack', name: 'stack', base: top - BigInt(STACK_FRAME_SIZE), size: STACK_FRAME_SIZE, writable: true };
+    let stack: Region = { kind: 'stack', name: 'stack', base: 0n, size: 0, writable: true };
+    // without the sandbox (helper argument checks only) the code sets the stack entry: the
+    // native frame of the function that calls the helper
+    if (this.compiled.sandbox) {
+      const shadow = (this.#shadows[depth] ??= Buffer.alloc(MAX_CALL_FRAMES * STACK_FRAME_SIZE));
+      const base = bufferAddress(shadow);
+      const top = base + BigInt(shadow.length);
+      context.writeBigUInt64LE(base, CTX_SHADOW_LIMIT);
+      stack = { ...stack, base: top - BigInt(STACK_FRAME_SIZE), size: STACK_FRAME_SIZE };
+    }
     const entries = [stack, ...regions];
     entries.forEach((r, i) => {
       const at = CTX_REGIONS + i * REGION_ENTRY_SIZE;
@@ -523,6 +565,16 @@ function optimizeOptions(optimize: boolean | OptimizeOptions | undefined, blinde
   const o = typeof optimize === 'object' ? optimize : {};
   return blinded ? { ...o, blinded: true } : o;
 }
+
+/** Whether the program calls a helper that takes a pointer (by its prototype), or tail calls (a map). */
+function callsPointerHelpers(program: readonly BpfInsn[], tailCalls: boolean): boolean {
+  return program.some((insn) => {
+    if (insn.code !== 0x85 || insn.src !== 0) return false;
+    if (insn.imm === TAIL_CALL_HELPER_ID) return tailCalls;
+    return helperProto(insn.imm)?.args.some((arg) => POINTER_ARGS.has(arg.kind)) ?? false;
+  });
+}
+const POINTER_ARGS: ReadonlySet<string> = new Set(['ARG_CONST_MAP_PTR', 'ARG_PTR_TO_MAP_KEY', 'ARG_PTR_TO_MAP_VALUE', 'ARG_PTR_TO_MEM', 'ARG_PTR_TO_CTX']);
 
 /**
  * A verified plain-buffer program was proven safe for a memory of at least (or, with

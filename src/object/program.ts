@@ -221,6 +221,9 @@ export class ObjectProgram {
       verify: false,
       // the sandbox's analysis ran on the program as loaded (prepared()); this is its rewrite
       ...(this.object.options.sandbox === true ? { sandbox: true, sandboxAnalysis: false } : {}),
+      // unverified code: helpers' pointer arguments are checked against the object's maps and the run's regions
+      helperArgChecks: !this.#verifies(),
+      maps: this.object.allMaps().map((m) => m.address),
       ...(this.object.options.budget !== undefined ? { budget: this.object.options.budget } : this.#verifies() ? { budget: false as const } : {}),
     });
     const entry = this.#jit.tailCallEntry;
@@ -269,14 +272,16 @@ export class ObjectProgram {
       if (engine === 'jit') {
         const jit = this.jit();
         // the sandbox checks against the run's regions (the stack is the JIT's own)
-        const sandboxed = this.object.options.sandbox === true;
+        // (unverified code without the sandbox needs them for its helpers' arguments)
+        const sandboxed = this.object.options.sandbox === true || !this.#verifies();
         const regions = sandboxed ? this.runRegions(run) : [];
+        const context = hasStruct(this.type.context) ? { context: run.built.r1 } : {};
         for (let i = 0; i < repeat; i++) {
           if (i > 0) run.snapshot.restore();
           if (options.prandomSeed !== undefined) setPrandomSeed(options.prandomSeed);
           // the packet as this run starts (a helper may have moved it in the last one)
           const packet = sandboxed ? packetRegions(run) : undefined;
-          const checked = sandboxed ? { regions, ...(packet ? { packet: { context: run.target.ctxAddress, ...packet } } : {}) } : {};
+          const checked = sandboxed ? { regions, ...context, ...(packet ? { packet: { context: run.target.ctxAddress, ...packet } } : {}) } : {};
           const t0 = process.hrtime.bigint();
           retval = jit.call(run.built.r1, run.built.r2, checked);
           elapsed += process.hrtime.bigint() - t0;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  BpfHelperArgError,
   BpfRuntimeError,
   BpfSandboxError,
   MEM_BASE,
@@ -201,10 +202,17 @@ describe("sandbox: helpers' memory arguments (by their prototypes, src/bpf/helpe
     prog.free();
   });
 
-  it('without the sandbox nothing is checked (the helper sees whatever it is given)', () => {
+  it('without the sandbox unverified code is checked too (BpfHelperArgError), unless helperArgChecks: false', () => {
     const calls: number[] = [];
     const prog = compile(calls, false);
-    expect(prog.call(new Uint8Array(16), 16n)).toBe(1n);
+    const e = caught(() => prog.call(new Uint8Array(16), 16n)) as BpfHelperArgError;
+    expect(e).toBeInstanceOf(BpfHelperArgError);
+    expect([e.pc, e.helper, e.arg, e.access, e.size]).toEqual([2, 'bpf_probe_read', 1, 'write', 16]);
+    expect(calls).toEqual([]);
+    expect(prog.call(new Uint8Array(16), 8n)).toBe(1n);
     prog.free();
+    const unchecked = JitProgram.compile(assembleUbpf(source), { verify: false, helperArgChecks: false, helpers: new Map([[4, (_d: bigint, size: bigint) => BigInt(calls.push(Number(size)))]]) });
+    expect(unchecked.call(new Uint8Array(16), 16n)).toBe(2n);
+    unchecked.free();
   });
 });

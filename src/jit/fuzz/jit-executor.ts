@@ -26,7 +26,7 @@ export function jitExecutor(options: JitExecutorOptions = {}): Executor {
   return (program: GeneratedProgram, mode: FuzzMode): Execution => {
     // the JIT against the interpreter on any valid program: verification is its own fuzz (npm run fuzz:verifier);
     // no budget (generated programs terminate; a budget would make them compile 1:1, unoptimized)
-    const jit = JitProgram.compile(program.insns, { atomics: mode.atomics, blind: mode.blind, verify: false, budget: false, sandbox: options.sandbox === true, sandboxAnalysis: false, ...(options.optimize !== undefined ? { optimize: options.optimize } : {}) });
+    const jit = JitProgram.compile(program.insns, { atomics: mode.atomics, blind: mode.blind, verify: false, budget: false, sandbox: options.sandbox === true, sandboxAnalysis: false, helperArgChecks: options.sandbox === true, ...(options.optimize !== undefined ? { optimize: options.optimize } : {}) });
     try {
       buffer.set(program.mem);
       const value = jit.run(buffer);

@@ -1,4 +1,4 @@
-import { BpfPseudo, MapType, Memory, interpret, prepareProgram, programType, type BpfInsn, type MapDescription } from '../../bpf/index.js';
+import { BpfPseudo, MapType, Memory, interpret, prepareProgram, programType, type BpfInsn, type MapDescription, type Region } from '../../bpf/index.js';
 import { FUZZ_MEM_SIZE, generateProgram, type FuzzMapSpec, type GeneratedProgram, type GeneratorOptions } from '../../bpf/program-generator.js';
 import { bufferAddress, interpreterHelpers, nativeHelpers } from '../../runtime/index.js';
 import { ArrayMap, createMap, type BpfMap } from '../../runtime/maps/index.js';
@@ -114,7 +114,7 @@ export function checkMapFuzzCase(oracle: OracleCase): MapFuzzResult {
   const maps = freshMaps('jit');
   let jit: { value: bigint; mem: Uint8Array };
   try {
-    jit = runJit(oracle.program.insns, oracle.program, resolver(maps));
+    jit = runJit(oracle.program.insns, oracle.program, maps, resolver(maps));
   } catch (e) {
     return failure(seed, `the JIT failed: ${(e as Error).message}`, helperCalls);
   }
@@ -142,14 +142,16 @@ function failure(seed: number, what: string, helperCalls: number): MapFuzzResult
 }
 
 let jitBuffer: Buffer | undefined;
-function runJit(insns: readonly BpfInsn[], program: GeneratedProgram, resolvePseudo: (p: number, imm: number) => bigint): { value: bigint; mem: Uint8Array } {
+function runJit(insns: readonly BpfInsn[], program: GeneratedProgram, maps: readonly BpfMap[], resolvePseudo: (p: number, imm: number) => bigint): { value: bigint; mem: Uint8Array } {
   if (!jitBuffer) {
     const backing = Buffer.alloc(FUZZ_MEM_SIZE + 16);
     const mis = Number(bufferAddress(backing) % 16n);
     jitBuffer = backing.subarray((16 - mis) % 16, (16 - mis) % 16 + FUZZ_MEM_SIZE);
   }
   // random programs are not meant to verify (the verifier has its own fuzzing): the engines are compared
-  const jit = JitProgram.compile(insns, { nativeHelpers: nativeHelpers(programType('plain')), resolvePseudo, verify: false, budget: false });
+  // (unverified: helpers' pointer arguments are checked, against the maps' memory as the interpreter maps it)
+  const regions = maps.flatMap((m) => m.regions().map((r): Region => ({ kind: 'map_value', name: r.name, base: r.base, size: r.bytes.length, writable: r.writable })));
+  const jit = JitProgram.compile(insns, { nativeHelpers: nativeHelpers(programType('plain')), resolvePseudo, verify: false, budget: false, regions });
   try {
     jitBuffer.set(program.mem);
     const value = jit.run(jitBuffer);

@@ -1,4 +1,4 @@
-import { BpfBudgetError, BpfRuntimeError, BpfSandboxError, MAX_CALL_FRAMES, insnKind, type BpfInsn, type Region } from '../../bpf/index.js';
+import { BpfBudgetError, BpfHelperArgError, BpfRuntimeError, BpfSandboxError, MAX_CALL_FRAMES, helperName, helperProto, insnKind, type BpfInsn, type Region } from '../../bpf/index.js';
 import { NO_BPF_PC, codeRangeAt, decodeFault, type RegisteredCodeRange } from '../../runtime/index.js';
 import type { CompiledProgram } from '../compiler.js';
 import {
@@ -6,7 +6,11 @@ import {
   EXIT_REQUEST_BUDGET,
   EXIT_REQUEST_DEPTH,
   EXIT_REQUEST_FAULT,
+  EXIT_REQUEST_HELPER_ARG,
   EXIT_REQUEST_SANDBOX,
+  HELPER_ARG_CHECK_CTX,
+  HELPER_ARG_CHECK_MAP,
+  HELPER_ARG_CHECK_WRITE,
 } from '../context-layout.js';
 import { BpfFaultError, JitRuntimeError, type FaultAccess } from '../errors.js';
 
@@ -46,6 +50,8 @@ export function exitError(words: ExitWords, c: ExitContext): Error | undefined {
       const readOnly = write === 1n && regions.some((r) => !r.writable && words.value >= r.base && words.value + BigInt(size) <= r.base + BigInt(r.size));
       return new BpfSandboxError(pcAt(c, words.detail), write ? 'write' : 'read', size, words.value, regions, readOnly ? 'read-only' : 'out-of-bounds');
     }
+    case EXIT_REQUEST_HELPER_ARG:
+      return helperArgError(words, c);
     case EXIT_REQUEST_DEPTH:
       return new BpfRuntimeError(`call stack exceeds ${MAX_CALL_FRAMES} frames`, pcAt(c, words.detail));
     case EXIT_REQUEST_FAULT:
@@ -53,6 +59,21 @@ export function exitError(words: ExitWords, c: ExitContext): Error | undefined {
     default:
       return undefined;
   }
+}
+
+/** A helper argument check failed: detail 2 = argument number | check << 8 | size << 16. */
+function helperArgError(words: ExitWords, c: ExitContext): BpfHelperArgError {
+  const pc = pcAt(c, words.detail);
+  const n = Number(words.detail2 & 0xffn);
+  const check = Number((words.detail2 >> 8n) & 0xffn);
+  const size = Number(words.detail2 >> 16n);
+  const id = pc >= 0 ? (c.program[pc]?.imm ?? -1) : -1;
+  const argName = helperProto(id)?.args[n - 1]?.name ?? `arg${n}`;
+  const problem = check === HELPER_ARG_CHECK_MAP ? 'not-a-map' : check === HELPER_ARG_CHECK_CTX ? 'not-the-context' : 'memory';
+  const write = check === HELPER_ARG_CHECK_WRITE;
+  const a = words.value;
+  const readOnly = write && c.regions.some((r) => !r.writable && a >= r.base && a + BigInt(size) <= r.base + BigInt(r.size));
+  return new BpfHelperArgError(pc, helperName(id), n, argName, a, problem, write ? 'write' : 'read', size, c.regions, readOnly ? 'read-only' : 'out-of-bounds');
 }
 
 /** The BPF pc of a native pc in this program, or in another one (a tail call's target). */

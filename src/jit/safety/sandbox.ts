@@ -37,15 +37,24 @@ import {
 } from '../../arm64/index.js';
 import { SKB_INTERNAL, STACK_FRAME_SIZE, XDP_INTERNAL, writesArg, type AccessKind, type HelperProto } from '../../bpf/index.js';
 import {
+  CTX_ARG_CONTEXT,
   CTX_EXIT_DETAIL,
+  CTX_EXIT_DETAIL2,
   CTX_EXIT_REQUEST,
   CTX_EXIT_VALUE,
   CTX_PACKET_CONTEXT,
   CTX_REGIONS,
   CTX_REGION_CACHE_READ,
   CTX_REGION_CACHE_WRITE,
+  CTX_MAPS,
   CTX_SHADOW_LIMIT,
+  CTX_STACK_TOP,
   EXIT_REQUEST_DEPTH,
+  EXIT_REQUEST_HELPER_ARG,
+  HELPER_ARG_CHECK_CTX,
+  HELPER_ARG_CHECK_MAP,
+  HELPER_ARG_CHECK_READ,
+  HELPER_ARG_CHECK_WRITE,
   EXIT_REQUEST_SANDBOX,
   REGION_CACHE_MIN,
   REGION_ENTRY_META,
@@ -96,6 +105,7 @@ export class SandboxRoutines {
   readonly depthExit: Label;
   readonly #walkRead: Label;
   readonly #walkWrite: Label;
+  readonly #argStubs = new Map<string, Label>();
   #packetRefresh: Label | undefined;
 
   constructor(a: Assembler, exitAll: Label) {
@@ -109,6 +119,11 @@ export class SandboxRoutines {
   /** BL target: find the region for [x13, x13 + x14) (any size; 0 passes), or stop the program. */
   walkSized(access: AccessKind): Label {
     return access === 'write' ? this.#walkWrite : this.#walkRead;
+  }
+
+  /** BL target: check helper argument `n` (x13; x14 = size for memory) by `check` (HELPER_ARG_CHECK_*), or stop the program. */
+  argCheck(n: number, check: number): Label {
+    return lazy(this.#argStubs, `${n}:${check}`, this.#a);
   }
 
   /** BL target: make the packet entries follow the context's pointers again (after a helper moved them). */
@@ -147,6 +162,7 @@ export class SandboxRoutines {
     emitWalk(a, walkRead, failRead, false);
     emitWalk(a, walkWrite, failWrite, true);
     if (this.#packetRefresh) emitPacketRefresh(a, this.#packetRefresh);
+    if (this.#argStubs.size > 0) this.#emitArgChecks();
 
     // x13 = address, x14 = size; x30 = after the BL: record size | write << 56, the address
     // and the BL's own address, then unwind
@@ -168,6 +184,66 @@ export class SandboxRoutines {
     a.bind(this.depthExit);
     a.emit(movz(X17, EXIT_REQUEST_DEPTH));
     a.emit(str(X17, mem(X27, CTX_EXIT_REQUEST)));
+    a.emit(str(SCRATCH3, mem(X27, CTX_EXIT_DETAIL)));
+    a.b(this.#exitAll);
+  }
+
+  /**
+   * The helper argument checks: per (argument, check) a stub that records both in exit
+   * detail 2 and goes on to the check; the map and context checks; walks like the sandbox's
+   * whose failure is a helper argument failure. x30 = after the call site's BL throughout.
+   */
+  #emitArgChecks(): void {
+    const a = this.#a;
+    const argFail = a.newLabel();
+    const walkRead = a.newLabel();
+    const walkWrite = a.newLabel();
+    const mapCheck = a.newLabel();
+    const ctxCheck = a.newLabel();
+    const targets = [mapCheck, walkRead, walkWrite, ctxCheck];
+    for (const [key, label] of this.#argStubs) {
+      const [n, check] = key.split(':').map(Number) as [number, number];
+      a.bind(label);
+      a.emit(movz(X17, n | (check << 8)));
+      a.emit(str(X17, mem(X27, CTX_EXIT_DETAIL2)));
+      a.b(targets[check]!);
+    }
+    emitWalk(a, walkRead, argFail, false);
+    emitWalk(a, walkWrite, argFail, true);
+
+    // x13 = a map address: one of the table's, which ends with 0
+    const loop = a.newLabel();
+    a.bind(mapCheck);
+    a.emit(movz(SCRATCH2, 0));
+    a.materialize(X16, BigInt(CTX_MAPS));
+    a.emit(addReg(X16, X27, X16));
+    a.bind(loop);
+    a.emit(ldr(X17, postIndex(X16, 8)));
+    a.cbz(X17, argFail);
+    a.emit(cmpReg(X17, SCRATCH1));
+    a.bCond(Cond.NE, loop);
+    a.emit(ret());
+
+    // x13 = the context pointer the run gave (0: none given, not checked)
+    const ctxOk = a.newLabel();
+    a.bind(ctxCheck);
+    a.emit(movz(SCRATCH2, 0));
+    a.emit(ldr(X17, mem(X27, CTX_ARG_CONTEXT)));
+    a.cbz(X17, ctxOk);
+    a.emit(cmpReg(X17, SCRATCH1));
+    a.bCond(Cond.NE, argFail);
+    a.bind(ctxOk);
+    a.emit(ret());
+
+    // x13 = the argument, x14 = its size: detail 2 |= size << 16, stop
+    a.bind(argFail);
+    a.emit(ldr(X17, mem(X27, CTX_EXIT_DETAIL2)));
+    a.emit(orrReg(X17, X17, SCRATCH2, 'lsl', 16));
+    a.emit(str(X17, mem(X27, CTX_EXIT_DETAIL2)));
+    a.emit(subImm(SCRATCH3, X30, 4));
+    a.emit(movz(X17, EXIT_REQUEST_HELPER_ARG));
+    a.emit(str(X17, mem(X27, CTX_EXIT_REQUEST)));
+    a.emit(str(SCRATCH1, mem(X27, CTX_EXIT_VALUE)));
     a.emit(str(SCRATCH3, mem(X27, CTX_EXIT_DETAIL)));
     a.b(this.#exitAll);
   }
@@ -364,18 +440,76 @@ export function emitShadowFrameLeave(a: Assembler): void {
 }
 
 /**
- * Before a helper call under the sandbox: every memory argument whose size is another
- * argument (the prototype's ARG_PTR_TO_MEM with sizeArg, src/bpf/helper-protos.ts) must lie in
- * a region of the run, writable when the helper writes it (MEM_WRITE, MEM_UNINIT); 0 bytes
- * pass (ARG_CONST_SIZE_OR_ZERO, PTR_MAYBE_NULL with size 0). R1-R5 are x0-x4 and stay intact.
- * Not checked here: map keys and values (their size is the map's, which the JIT does not know
- * at the call) and NUL-terminated strings (ARG_PTR_TO_CONST_STR).
+ * Before a helper call in code nobody proved safe (the sandbox, or `verify: false` without
+ * it), by the helper's prototype (src/bpf/helper-protos.ts), in argument order, before the
+ * helper touches anything:
+ * - ARG_CONST_MAP_PTR: the value must be one of the program's maps (the CTX_MAPS table: a
+ *   lookup, never a dereference);
+ * - ARG_PTR_TO_MAP_KEY / _VALUE: key_size / value_size bytes (read from the map's header, now
+ *   known to be a map) in a region of the run, writable when the helper writes the value;
+ * - ARG_PTR_TO_MEM with a size argument: that many bytes in a region, writable when the
+ *   helper writes them (MEM_WRITE, MEM_UNINIT); 0 bytes pass (ARG_CONST_SIZE_OR_ZERO,
+ *   PTR_MAYBE_NULL with size 0);
+ * - ARG_PTR_TO_CTX: the run's context (CTX_ARG_CONTEXT; not checked when the run gave none).
+ * Without the sandbox the BPF stacks are native frames: entry 0 of the region table becomes
+ * [R10 - 512, the entry function's R10), this function's frame and its callers' (the saved
+ * registers between them included: such code can write there directly anyway), or nothing
+ * when the function has no R10.
+ * A failure stops the program (EXIT_REQUEST_HELPER_ARG: BpfHelperArgError). R1-R5 are x0-x4
+ * and stay intact. Not checked: NUL-terminated strings (ARG_PTR_TO_CONST_STR) and ring buffer
+ * records (ARG_PTR_TO_RINGBUF_MEM).
  */
-export function emitHelperArgChecks(a: Assembler, routines: SandboxRoutines, proto: HelperProto): void {
+export function emitHelperArgChecks(a: Assembler, routines: SandboxRoutines, proto: HelperProto, frame: { readonly sandbox: boolean; readonly usesFp: boolean }): void {
+  const memoryArgs = proto.args.some((arg) => arg.kind === 'ARG_PTR_TO_MAP_KEY' || arg.kind === 'ARG_PTR_TO_MAP_VALUE' || (arg.kind === 'ARG_PTR_TO_MEM' && arg.sizeArg !== undefined));
+  if (memoryArgs && !frame.sandbox) {
+    if (frame.usesFp) {
+      // [R10 - 512, max(the entry's R10, R10)): this frame and its callers' (0: the entry has none)
+      a.emit(ldr(X17, mem(X27, CTX_STACK_TOP)));
+      a.emit(cmpReg(X17, X25));
+      a.emit(csel(X17, X17, X25, Cond.HS));
+      a.emit(subImm(X16, X25, STACK_FRAME_SIZE));
+      a.emit(subReg(X17, X17, X16));
+      a.emit(stp(X16, X17, mem(X27, CTX_REGIONS)));
+    } else a.emit(stp(XZR, XZR, mem(X27, CTX_REGIONS)));
+  }
   proto.args.forEach((arg, i) => {
-    if (arg.kind !== 'ARG_PTR_TO_MEM' || arg.sizeArg === undefined) return;
-    a.emit(mov(SCRATCH1, xreg(i)));
-    a.emit(mov(SCRATCH2, xreg(arg.sizeArg - 1)));
-    a.bl(routines.walkSized(writesArg(arg) ? 'write' : 'read'));
+    const n = i + 1;
+    const value = xreg(i);
+    switch (arg.kind) {
+      case 'ARG_CONST_MAP_PTR':
+        a.emit(mov(SCRATCH1, value));
+        a.bl(routines.argCheck(n, HELPER_ARG_CHECK_MAP));
+        return;
+      case 'ARG_PTR_TO_MAP_KEY':
+      case 'ARG_PTR_TO_MAP_VALUE': {
+        if (arg.mapArg === undefined) return;
+        a.emit(mov(SCRATCH1, value));
+        a.emit(ldr(wreg(14), mem(xreg(arg.mapArg - 1), arg.kind === 'ARG_PTR_TO_MAP_KEY' ? MAP_KEY_SIZE : MAP_VALUE_SIZE)));
+        a.bl(routines.argCheck(n, writesArg(arg) ? HELPER_ARG_CHECK_WRITE : HELPER_ARG_CHECK_READ));
+        return;
+      }
+      case 'ARG_PTR_TO_MEM':
+        if (arg.sizeArg === undefined) return;
+        a.emit(mov(SCRATCH1, value));
+        a.emit(mov(SCRATCH2, xreg(arg.sizeArg - 1)));
+        a.bl(routines.argCheck(n, writesArg(arg) ? HELPER_ARG_CHECK_WRITE : HELPER_ARG_CHECK_READ));
+        return;
+      case 'ARG_PTR_TO_CTX':
+        a.emit(mov(SCRATCH1, value));
+        a.bl(routines.argCheck(n, HELPER_ARG_CHECK_CTX));
+        return;
+      default:
+        return;
+    }
   });
 }
+
+/** bpf_tail_call's map (R2) in unchecked code: one of the program's maps before the inline code reads its header. */
+export function emitTailCallMapCheck(a: Assembler, routines: SandboxRoutines): void {
+  a.emit(mov(SCRATCH1, xreg(1)));
+  a.bl(routines.argCheck(2, HELPER_ARG_CHECK_MAP));
+}
+
+/** native/bpf-runtime.h struct Map: key_size and value_size (u32) */
+const MAP_KEY_SIZE = 4;
+const MAP_VALUE_SIZE = 8;

@@ -6,6 +6,7 @@
  * function. Imports src/bpf models, the addon and the map storage only.
  */
 import {
+  BpfHelperArgError,
   BpfRuntimeError,
   HELPER_PROTOS,
   helperName,
@@ -107,7 +108,11 @@ function checkArg(proto: HelperProto, arg: HelperArg, i: number, args: readonly 
   const a = args[i]!;
   const n = i + 1;
   const memory = env.memory;
-  const mapOf = (argNo: number): BpfMap => run.map(args[argNo - 1]!) ?? fail(proto, argNo, proto.args[argNo - 1]!, env.pc, `0x${args[argNo - 1]!.toString(16)} is not a map of this program`);
+  const mapOf = (argNo: number): BpfMap => {
+    const m = run.map(args[argNo - 1]!);
+    if (m) return m;
+    throw new BpfHelperArgError(env.pc, helperName(proto.id), argNo, proto.args[argNo - 1]!.name, args[argNo - 1]!, 'not-a-map', 'read', 0, memory.allRegions);
+  };
   const mem = (size: bigint, writes: boolean): void => {
     if (size > 0x7fff_ffffn) fail(proto, n, arg, env.pc, `size ${size} is too large`);
     if (arg.flags?.includes('PTR_MAYBE_NULL') && a === 0n) {
@@ -115,7 +120,7 @@ function checkArg(proto: HelperProto, arg: HelperArg, i: number, args: readonly 
       return;
     }
     if (size === 0n) return;
-    checkMemory(memory, a, Number(size), writes, () => `${helperName(proto.id)} argument ${n} (${arg.name})`, env.pc);
+    checkMemory(memory, a, Number(size), writes, { helper: helperName(proto.id), arg: n, argName: arg.name }, env.pc);
   };
   switch (arg.kind) {
     case 'ARG_CONST_MAP_PTR': {
@@ -142,7 +147,7 @@ function checkArg(proto: HelperProto, arg: HelperArg, i: number, args: readonly 
       return;
     }
     case 'ARG_PTR_TO_CTX':
-      if (run.ctxAddress !== undefined && a !== run.ctxAddress) fail(proto, n, arg, env.pc, `0x${a.toString(16)} is not the context`);
+      if (run.ctxAddress !== undefined && a !== run.ctxAddress) throw new BpfHelperArgError(env.pc, helperName(proto.id), n, arg.name, a, 'not-the-context', 'read', 0, memory.allRegions);
       return;
     case 'ARG_PTR_TO_RINGBUF_MEM':
       if (!reserved.delete(a)) fail(proto, n, arg, env.pc, `0x${a.toString(16)} is not a ring buffer record this run reserved (or it was submitted or discarded already)`);
@@ -152,11 +157,12 @@ function checkArg(proto: HelperProto, arg: HelperArg, i: number, args: readonly 
   }
 }
 
-/** [address, address + size) must lie in one mapped region (writable when `writes`). */
-export function checkMemory(memory: Memory, address: bigint, size: number, writes: boolean, what: () => string, pc: number): void {
+/** [address, address + size) must lie in one mapped region (writable when `writes`): else a BpfHelperArgError. */
+export function checkMemory(memory: Memory, address: bigint, size: number, writes: boolean, what: { helper: string; arg: number; argName: string }, pc: number): void {
   const hit = memory.locate(address, size);
-  if (!hit) throw new BpfRuntimeError(`${what()}: ${size} bytes at 0x${address.toString(16)} are not mapped memory`, pc, address);
-  if (writes && !hit.region.writable) throw new BpfRuntimeError(`${what()}: the helper writes ${size} bytes at 0x${address.toString(16)}, in read-only '${hit.region.name}'`, pc, address);
+  const access = writes ? 'write' : 'read';
+  if (!hit) throw new BpfHelperArgError(pc, what.helper, what.arg, what.argName, address, 'memory', access, size, memory.allRegions);
+  if (writes && !hit.region.writable) throw new BpfHelperArgError(pc, what.helper, what.arg, what.argName, address, 'memory', access, size, memory.allRegions, 'read-only');
 }
 
 /** Take the printk output of this thread's runs so far. */

@@ -1,0 +1,16 @@
+import { describe, expect, it } from 'vitest';
+import { BpfHelperArgError } from '../../src/bpf/index.js';
+import { HELPER_ARG_CASES, checkHelperArgCase } from '../support/helper-arg-cases.js';
+
+/** The JIT's emitted checks, with the interpreter as the oracle (same helper, argument, pc, message). */
+describe("helpers' pointer arguments without the sandbox: JIT", () => {
+  for (const c of HELPER_ARG_CASES) {
+    it(c.name, () => {
+      const jit = checkHelperArgCase(c, 'jit');
+      const interp = checkHelperArgCase(c, 'interpreter');
+      if (jit instanceof BpfHelperArgError && interp instanceof BpfHelperArgError) {
+        expect(jit.message.replace(/0x[0-9a-f]{9,}/g, 'A')).toBe(interp.message.replace(/0x[0-9a-f]{9,}/g, 'A'));
+      }
+    });
+  }
+});
