@@ -86,7 +86,8 @@ export class BpfHelperArgError extends BpfSandboxError {
     /** the prototype's name for the argument */
     readonly argName: string,
     address: bigint,
-    readonly problem: 'not-a-map' | 'not-the-context' | 'memory',
+    /** not-a-record: the interpreter's ring buffer check (a record this run reserved and did not submit yet) */
+    readonly problem: 'not-a-map' | 'not-the-context' | 'not-a-record' | 'memory',
     access: AccessKind,
     size: number,
     regions: readonly Region[],
@@ -99,6 +100,8 @@ export class BpfHelperArgError extends BpfSandboxError {
         ? `${hex(a)} is not a map of this program`
         : problem === 'not-the-context'
           ? `${hex(a)} is not the program's context`
+          : problem === 'not-a-record'
+            ? `${hex(a)} is not a ring buffer record this run reserved (or it was submitted or discarded already)`
           : why === 'read-only'
             ? `the helper writes ${size} bytes at ${hex(a)}, in read-only '${this.nearest?.name ?? '?'}'`
             : this.reason;

@@ -574,7 +574,7 @@ function callsPointerHelpers(program: readonly BpfInsn[], tailCalls: boolean): b
     return helperProto(insn.imm)?.args.some((arg) => POINTER_ARGS.has(arg.kind)) ?? false;
   });
 }
-const POINTER_ARGS: ReadonlySet<string> = new Set(['ARG_CONST_MAP_PTR', 'ARG_PTR_TO_MAP_KEY', 'ARG_PTR_TO_MAP_VALUE', 'ARG_PTR_TO_MEM', 'ARG_PTR_TO_CTX']);
+const POINTER_ARGS: ReadonlySet<string> = new Set(['ARG_CONST_MAP_PTR', 'ARG_PTR_TO_MAP_KEY', 'ARG_PTR_TO_MAP_VALUE', 'ARG_PTR_TO_MEM', 'ARG_PTR_TO_CTX', 'ARG_PTR_TO_RINGBUF_MEM']);
 
 /**
  * A verified plain-buffer program was proven safe for a memory of at least (or, with

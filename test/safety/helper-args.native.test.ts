@@ -8,7 +8,7 @@ describe("helpers' pointer arguments without the sandbox: JIT", () => {
     it(c.name, () => {
       const jit = checkHelperArgCase(c, 'jit');
       const interp = checkHelperArgCase(c, 'interpreter');
-      if (jit instanceof BpfHelperArgError && interp instanceof BpfHelperArgError) {
+      if (jit instanceof BpfHelperArgError && interp instanceof BpfHelperArgError && typeof c.expect !== 'bigint' && !c.expect.interpreter) {
         expect(jit.message.replace(/0x[0-9a-f]{9,}/g, 'A')).toBe(interp.message.replace(/0x[0-9a-f]{9,}/g, 'A'));
       }
     });

@@ -455,12 +455,12 @@ export function emitShadowFrameLeave(a: Assembler): void {
  * [R10 - 512, the entry function's R10), this function's frame and its callers' (the saved
  * registers between them included: such code can write there directly anyway), or nothing
  * when the function has no R10.
+ * - ARG_PTR_TO_RINGBUF_MEM: the record's header (the 8 bytes before it) in a writable region.
  * A failure stops the program (EXIT_REQUEST_HELPER_ARG: BpfHelperArgError). R1-R5 are x0-x4
- * and stay intact. Not checked: NUL-terminated strings (ARG_PTR_TO_CONST_STR) and ring buffer
- * records (ARG_PTR_TO_RINGBUF_MEM).
+ * and stay intact. Not checked: NUL-terminated strings (ARG_PTR_TO_CONST_STR).
  */
 export function emitHelperArgChecks(a: Assembler, routines: SandboxRoutines, proto: HelperProto, frame: { readonly sandbox: boolean; readonly usesFp: boolean }): void {
-  const memoryArgs = proto.args.some((arg) => arg.kind === 'ARG_PTR_TO_MAP_KEY' || arg.kind === 'ARG_PTR_TO_MAP_VALUE' || (arg.kind === 'ARG_PTR_TO_MEM' && arg.sizeArg !== undefined));
+  const memoryArgs = proto.args.some((arg) => MEMORY_ARGS.has(arg.kind) || (arg.kind === 'ARG_PTR_TO_MEM' && arg.sizeArg !== undefined));
   if (memoryArgs && !frame.sandbox) {
     if (frame.usesFp) {
       // [R10 - 512, max(the entry's R10, R10)): this frame and its callers' (0: the entry has none)
@@ -498,6 +498,13 @@ export function emitHelperArgChecks(a: Assembler, routines: SandboxRoutines, pro
         a.emit(mov(SCRATCH1, value));
         a.bl(routines.argCheck(n, HELPER_ARG_CHECK_CTX));
         return;
+      case 'ARG_PTR_TO_RINGBUF_MEM':
+        // the helper rewrites the record's 8-byte header in front of it: that must be ring
+        // buffer memory of the run (the interpreter checks more: a record this run reserved)
+        a.emit(subImm(SCRATCH1, value, RINGBUF_HEADER));
+        a.emit(movz(SCRATCH2, RINGBUF_HEADER));
+        a.bl(routines.argCheck(n, HELPER_ARG_CHECK_WRITE));
+        return;
       default:
         return;
     }
@@ -510,6 +517,9 @@ export function emitTailCallMapCheck(a: Assembler, routines: SandboxRoutines): v
   a.bl(routines.argCheck(2, HELPER_ARG_CHECK_MAP));
 }
 
+const MEMORY_ARGS: ReadonlySet<string> = new Set(['ARG_PTR_TO_MAP_KEY', 'ARG_PTR_TO_MAP_VALUE', 'ARG_PTR_TO_RINGBUF_MEM']);
+/** native/output-maps.cc: a ring buffer record's header (length and flags) */
+const RINGBUF_HEADER = 8;
 /** native/bpf-runtime.h struct Map: key_size and value_size (u32) */
 const MAP_KEY_SIZE = 4;
 const MAP_VALUE_SIZE = 8;

@@ -150,7 +150,7 @@ function checkArg(proto: HelperProto, arg: HelperArg, i: number, args: readonly 
       if (run.ctxAddress !== undefined && a !== run.ctxAddress) throw new BpfHelperArgError(env.pc, helperName(proto.id), n, arg.name, a, 'not-the-context', 'read', 0, memory.allRegions);
       return;
     case 'ARG_PTR_TO_RINGBUF_MEM':
-      if (!reserved.delete(a)) fail(proto, n, arg, env.pc, `0x${a.toString(16)} is not a ring buffer record this run reserved (or it was submitted or discarded already)`);
+      if (!reserved.delete(a)) throw new BpfHelperArgError(env.pc, helperName(proto.id), n, arg.name, a, 'not-a-record', 'write', 0, memory.allRegions);
       return;
     default:
       return;
