@@ -7,7 +7,7 @@
 //              helper argument checks and no sandbox (fault containment is always there). The
 //              budget, the checks and the sandbox compile 1:1 (the optimizer knows none of
 //              them), so this is what their cost is measured against
-//   helperargs budget: false: helpers' pointer arguments checked before each call (the
+//   helperargs budget: false, -O0: helpers' pointer arguments checked before each call (the
 //              default for unverified code; only programs that call such helpers differ)
 //   budget     the default for unverified code: x24 ticks on back-edges and calls, and the
 //              helper argument checks
@@ -116,7 +116,7 @@ const kernels = [
 
 const variants = {
   unchecked: { verify: false, budget: false, optimize: false, helperArgChecks: false },
-  helperargs: { verify: false, budget: false },
+  helperargs: { verify: false, budget: false, optimize: false },
   budget: { verify: false },
   sandbox: { verify: false, sandbox: true, sandboxAnalysis: false, budget: false },
   optimized: { verify: false, budget: false, helperArgChecks: false },
