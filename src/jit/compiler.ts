@@ -82,6 +82,12 @@ export interface CompileOptions {
    * implies them)
    */
   readonly helperArgChecks?: boolean;
+  /**
+   * the helpers whose every pointer argument is checked (the runtime's native helpers, which
+   * follow their prototypes); others (your JavaScript helpers) only get their sized memory
+   * arguments checked, and only under the sandbox
+   */
+  readonly checkedHelpers?: ReadonlySet<number>;
 }
 
 /** Machine code with where it came from, for listings, fault reports and instruction counts. */
@@ -400,7 +406,8 @@ function compileInsn(
       }
       // unproven code: the helper's pointer arguments, by its prototype
       const proto = checks ? helperProto(k.id) : undefined;
-      if (checks && proto) emitHelperArgChecks(a, checks, proto, { sandbox: e.safety.sandbox !== undefined, usesFp: e.frame.usesFp });
+      const full = options.checkedHelpers?.has(k.id) === true;
+      if (checks && proto && (full || e.safety.sandbox)) emitHelperArgChecks(a, checks, proto, { sandbox: e.safety.sandbox !== undefined, usesFp: e.frame.usesFp, full });
       emitHelperCall(e, k.id, options.helperIds.has(k.id));
       // the packet regions follow data / data_end / data_meta when the helper moved them
       if (checks && proto?.changesPacketData) a.bl(checks.packetRefresh());

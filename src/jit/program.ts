@@ -278,7 +278,8 @@ export class JitProgram {
     const budget = options.budget === false ? undefined : (options.budget ?? (verified ? undefined : DEFAULT_JIT_BUDGET));
     // unverified code gets its helpers' arguments checked; the maps it may name are recorded
     // (only programs that call such helpers: the checks compile 1:1)
-    const helperArgChecks = (options.sandbox === true || (options.helperArgChecks ?? !verified)) && callsPointerHelpers(program, options.tailCalls === true);
+    const checkedHelpers = new Set(nativeHelpers.keys());
+    const helperArgChecks = options.sandbox === true || ((options.helperArgChecks ?? !verified) && callsPointerHelpers(program, checkedHelpers, options.tailCalls === true));
     const maps = new Set<bigint>(options.maps ?? []);
     const userResolve = options.resolvePseudo;
     const resolvePseudo = userResolve && ((p: number, imm: number, next: number, pc: number): bigint => {
@@ -304,7 +305,7 @@ export class JitProgram {
         sandbox: options.sandbox === true,
         ...(budget !== undefined ? { budget } : {}),
         ...(resolvePseudo ? { resolvePseudo } : {}),
-        ...(helperArgChecks ? { helperArgChecks: true } : {}),
+        ...(helperArgChecks ? { helperArgChecks: true, checkedHelpers } : {}),
         ...(blinded ? { info: blinded.info } : {}),
         optimize: optimizeOptions(options.optimize, blinded !== undefined),
       });
@@ -566,11 +567,12 @@ function optimizeOptions(optimize: boolean | OptimizeOptions | undefined, blinde
   return blinded ? { ...o, blinded: true } : o;
 }
 
-/** Whether the program calls a helper that takes a pointer (by its prototype), or tail calls (a map). */
-function callsPointerHelpers(program: readonly BpfInsn[], tailCalls: boolean): boolean {
+/** Whether the program calls a native helper that takes a pointer (by its prototype), or tail calls (a map). */
+function callsPointerHelpers(program: readonly BpfInsn[], native: ReadonlySet<number>, tailCalls: boolean): boolean {
   return program.some((insn) => {
     if (insn.code !== 0x85 || insn.src !== 0) return false;
     if (insn.imm === TAIL_CALL_HELPER_ID) return tailCalls;
+    if (!native.has(insn.imm)) return false;
     return helperProto(insn.imm)?.args.some((arg) => POINTER_ARGS.has(arg.kind)) ?? false;
   });
 }

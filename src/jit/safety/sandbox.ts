@@ -440,9 +440,10 @@ export function emitShadowFrameLeave(a: Assembler): void {
 }
 
 /**
- * Before a helper call in code nobody proved safe (the sandbox, or `verify: false` without
- * it), by the helper's prototype (src/bpf/helper-protos.ts), in argument order, before the
- * helper touches anything:
+ * Before a call of one of the runtime's native helpers in code nobody proved safe (the
+ * sandbox, or `verify: false` without it), by the helper's prototype
+ * (src/bpf/helper-protos.ts), in argument order, before the helper touches anything (your
+ * JavaScript helpers get only their sized memory checked, under the sandbox):
  * - ARG_CONST_MAP_PTR: the value must be one of the program's maps (the CTX_MAPS table: a
  *   lookup, never a dereference);
  * - ARG_PTR_TO_MAP_KEY / _VALUE: key_size / value_size bytes (read from the map's header, now
@@ -459,8 +460,11 @@ export function emitShadowFrameLeave(a: Assembler): void {
  * A failure stops the program (EXIT_REQUEST_HELPER_ARG: BpfHelperArgError). R1-R5 are x0-x4
  * and stay intact. Not checked: NUL-terminated strings (ARG_PTR_TO_CONST_STR).
  */
-export function emitHelperArgChecks(a: Assembler, routines: SandboxRoutines, proto: HelperProto, frame: { readonly sandbox: boolean; readonly usesFp: boolean }): void {
-  const memoryArgs = proto.args.some((arg) => MEMORY_ARGS.has(arg.kind) || (arg.kind === 'ARG_PTR_TO_MEM' && arg.sizeArg !== undefined));
+export function emitHelperArgChecks(a: Assembler, routines: SandboxRoutines, proto: HelperProto, frame: { readonly sandbox: boolean; readonly usesFp: boolean; readonly full: boolean }): void {
+  // a helper that is not the runtime's (your JavaScript function under a Linux id) need not
+  // follow the prototype's map, context and record kinds: only its sized memory is checked
+  const args = frame.full ? proto.args : proto.args.map((arg) => (arg.kind === 'ARG_PTR_TO_MEM' ? arg : undefined));
+  const memoryArgs = args.some((arg) => arg !== undefined && (MEMORY_ARGS.has(arg.kind) || (arg.kind === 'ARG_PTR_TO_MEM' && arg.sizeArg !== undefined)));
   if (memoryArgs && !frame.sandbox) {
     if (frame.usesFp) {
       // [R10 - 512, max(the entry's R10, R10)): this frame and its callers' (0: the entry has none)
@@ -472,7 +476,8 @@ export function emitHelperArgChecks(a: Assembler, routines: SandboxRoutines, pro
       a.emit(stp(X16, X17, mem(X27, CTX_REGIONS)));
     } else a.emit(stp(XZR, XZR, mem(X27, CTX_REGIONS)));
   }
-  proto.args.forEach((arg, i) => {
+  args.forEach((arg, i) => {
+    if (arg === undefined) return;
     const n = i + 1;
     const value = xreg(i);
     switch (arg.kind) {
