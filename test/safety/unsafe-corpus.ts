@@ -8,8 +8,9 @@ import { packageRoot, sameArchNode } from '../../src/runtime/index.js';
  * The verifier's corpus (test/fixtures/verifier) run WITHOUT the verifier, as
  * `a64jit run --no-verify [--sandbox]` does, in a child process (corpus-child.mjs: without the
  * sandbox an unsafe program may corrupt the memory of the process it runs in). Shared by the
- * sandbox test (every unsafe program stops with a typed error in both engines) and, later,
- * the fault-containment test without the sandbox.
+ * sandbox test (every unsafe program stops with a typed error in both engines) and the
+ * fault-containment test without the sandbox (every fault a BpfFaultError, 10,000 in a row,
+ * then the safe corpus as the correct programs).
  */
 
 /** How one run ended: 'ran' (with R0) or the class and message of the error it stopped with. */
@@ -24,6 +25,7 @@ export interface Outcome {
  */
 export const TYPED_ERRORS: ReadonlySet<string> = new Set([
   'BpfSandboxError',
+  'BpfHelperArgError',
   'BpfBudgetError',
   'BpfFaultError',
   'BpfRuntimeError',
@@ -40,9 +42,9 @@ export const TYPED_ERRORS: ReadonlySet<string> = new Set([
   'JitRuntimeError',
 ]);
 
-/** The unsafe corpus as the child reads it: C programs compiled (clang-22), assembly assembled. */
+/** The corpus (unsafe and safe) as the child reads it: C programs compiled (clang-22), assembly assembled. */
 export function writeCorpus(work: string): { file: string; programs: CorpusProgram[] } {
-  const programs = corpusPrograms().filter((p) => p.kind === 'unsafe');
+  const programs = corpusPrograms();
   const entries = programs.map((p) => {
     const { insns } = loadCorpusProgram(p, work);
     const common = { file: p.file, kind: p.kind, category: p.category, type: p.type, loops: p.loops, ...(p.mem !== undefined ? { mem: p.mem } : {}) };
