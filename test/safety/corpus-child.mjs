@@ -117,23 +117,12 @@ const mappings = () => readFileSync('/proc/self/maps', 'utf8').trim().split('\n'
  * map storage, the helpers or the JIT's calling path shows here, next to the program that did it.
  */
 const CANARY = [
-  '*(u32 *)(r10 - 4) = 7',
-  '*(u64 *)(r10 - 16) = 41',
-  'r1 = map_fd(0x0) ll',
-  'r2 = r10',
-  'r2 += -4',
-  'r3 = r10',
-  'r3 += -16',
-  'r4 = 0',
-  'call 2',
-  'r1 = map_fd(0x0) ll',
-  'r2 = r10',
-  'r2 += -4',
-  'call 1',
-  'if r0 == 0 goto +2',
-  'r0 = *(u64 *)(r0 + 0)',
-  'r0 += 1',
-  'exit',
+  'r7 = r10', 'r7 += -8', '*(u32 *)(r7 + 0) = 3', // key 3
+  'r8 = r10', 'r8 += -16', '*(u64 *)(r8 + 0) = 40', // value 40
+  'r1 = map_fd(0x0) ll', 'r2 = r7', 'r3 = r8', 'r4 = 0', 'call 2', // bpf_map_update_elem
+  'r1 = map_fd(0x0) ll', 'r2 = r7', 'call 1', // bpf_map_lookup_elem
+  'r6 = 2', 'if r0 == 0 goto +2', 'r1 = *(u64 *)(r0 + 0)', 'r6 += r1',
+  'r0 = r6', 'exit',
 ].join('\n');
 
 function openCanary() {
