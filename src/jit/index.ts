@@ -11,11 +11,14 @@
  * `sandbox: true` checks every memory access against the run's regions (BpfSandboxError).
  *
  * `compileProgram` is the pure compiler (BPF slots -> machine code + offsets), usable without
- * executable memory, e.g. for listings on any host.
+ * executable memory, e.g. for listings on any host. `prepareImage` does all that
+ * JitProgram.compile does short of executable memory, for given addresses, on any host;
+ * `JitProgram.load` installs such an image (image.ts).
  */
 export { compileProgram, ORIGIN_NONE, type CompileOptions, type CompiledProgram } from './compiler.js';
 export { PASSES, PASS_NAMES, type OptimizeOptions, type PassName, type PassCounts } from './opt/index.js';
 export { JitProgram, ENTRY_SIGNATURE, DEFAULT_JIT_BUDGET, type JitOptions, type NativeTarget, type RunOptions } from './program.js';
+export { prepareImage, encodeJitImage, decodeJitImage, type JitImage, type ImageOptions, type PreparedImage } from './image.js';
 export { JitCompileError, JitRuntimeError, JitArgumentError, BpfFaultError, type FaultAccess } from './errors.js';
 export { blindConstants } from './blinding.js';
 export { listing, formatListing, helperCallText, type ListingLine } from './listing.js';

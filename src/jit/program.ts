@@ -1,16 +1,13 @@
 import {
-  BpfPseudo,
-  helperProto,
   STACK_FRAME_SIZE,
   MAX_CALL_FRAMES,
-  validateProgram,
   type BpfInsn,
   type HelperEnv,
   type HelperRegistry,
   type Region,
   type ValidateOptions,
 } from '../bpf/index.js';
-import { verifyProgram, type VerifyOptions, type VerifyResult } from '../bpf/verifier/index.js';
+import type { VerifyOptions, VerifyResult } from '../bpf/verifier/index.js';
 import {
   CodeRegion,
   NativeFunction,
@@ -23,8 +20,8 @@ import {
   setHelperSink,
   type RegisteredCodeRange,
 } from '../runtime/index.js';
-import { blindConstants } from './blinding.js';
-import { compileProgram, type CompiledProgram } from './compiler.js';
+import type { CompiledProgram } from './compiler.js';
+import { DEFAULT_JIT_BUDGET, prepareImage, type JitImage, type PreparedImage } from './image.js';
 import type { OptimizeOptions } from './opt/index.js';
 import {
   CONTEXT_SIZE,
@@ -44,8 +41,6 @@ import {
   EXIT_REQUEST_HELPER,
   EXIT_REQUEST_HELPER_ERROR,
   EXIT_REQUEST_NONE,
-  HELPER_TABLE_SIZE,
-  MAX_CHECKED_MAPS,
   REGION_ENTRY_META,
   REGION_ENTRY_PACKET,
   REGION_ENTRY_SIZE,
@@ -69,12 +64,7 @@ export interface NativeTarget {
   readonly arity: number;
 }
 
-/**
- * The budget of unverified programs under the JIT, in back-edges and calls per run: the
- * interpreter's default instruction budget (it counts every instruction, the JIT only the
- * instructions that can repeat).
- */
-export const DEFAULT_JIT_BUDGET = 1_000_000;
+export { DEFAULT_JIT_BUDGET };
 
 export interface JitOptions {
   /** helpers by id (integers 0..1023), JavaScript functions called with R1-R5 (R0 = result) */
@@ -252,69 +242,39 @@ export class JitProgram {
 
   /** Validate, compile and load a program. Everything the JIT cannot do fails here. */
   static compile(program: readonly BpfInsn[], options: JitOptions = {}): JitProgram {
-    const helpers = options.helpers ?? new Map();
-    const nativeHelpers = options.nativeHelpers ?? new Map<number, bigint>();
-    const natives = options.natives ?? new Map<number, NativeTarget>();
-    const helperIds = new Set<number>([...helpers.keys(), ...nativeHelpers.keys(), ...(options.tailCalls === true ? [TAIL_CALL_HELPER_ID] : [])]);
-    for (const id of [...helpers.keys(), ...nativeHelpers.keys()]) {
-      if (!Number.isInteger(id) || id < 0 || id >= HELPER_TABLE_SIZE) throw new JitCompileError(`helper id ${String(id)} is not an integer in 0..${HELPER_TABLE_SIZE - 1}`, -1);
-    }
-    for (const id of nativeHelpers.keys()) {
-      if (helpers.has(id)) throw new JitCompileError(`helper ${id} is given both as a JavaScript function and as native code`, -1);
-    }
-    if ((options.regions?.length ?? 0) > SANDBOX_REGIONS - 2) throw new JitCompileError(`more than ${SANDBOX_REGIONS - 2} regions for the sandbox`, -1);
-    validateProgram(program, { ...options.validate, helpers: helperIds, natives });
-    // the sandbox is for programs the verifier cannot prove: it implies verify: false unless asked
-    const verifyOff = options.verify === false || (options.verify === undefined && options.sandbox === true);
-    const verifyOptions = verifyOff ? undefined : options.verify === true || options.verify === undefined ? {} : options.verify;
-    const verified = verifyOptions && verifyProgram(program, { ...verifyOptions, natives });
-    // not a proof: the program still runs with the sandbox's checks and the default budget
-    const analysis = options.sandbox === true && !verified && options.sandboxAnalysis !== false ? (typeof options.sandboxAnalysis === 'object' ? options.sandboxAnalysis : {}) : undefined;
-    const analysed = analysis && verifyProgram(program, { ...analysis, natives, sandbox: true });
     const atomics = options.atomics === undefined || options.atomics === 'auto' ? (hostInfo().lse ? 'lse' : 'llsc') : options.atomics;
-    const blinded = options.blind ? blindConstants(program, typeof options.blind === 'object' ? options.blind.seed : randomSeed()) : undefined;
-    const slots = blinded?.program ?? program;
-    // verified programs carry no budget (they terminate); unverified code gets the default one
-    const budget = options.budget === false ? undefined : (options.budget ?? (verified ? undefined : DEFAULT_JIT_BUDGET));
-    // unverified code gets its helpers' arguments checked; the maps it may name are recorded
-    // (only programs that call such helpers: the checks compile 1:1)
-    const checkedHelpers = new Set(nativeHelpers.keys());
-    const helperArgChecks = options.sandbox === true || ((options.helperArgChecks ?? !verified) && callsPointerHelpers(program, checkedHelpers, options.tailCalls === true));
-    const maps = new Set<bigint>(options.maps ?? []);
-    const userResolve = options.resolvePseudo;
-    const resolvePseudo = userResolve && ((p: number, imm: number, next: number, pc: number): bigint => {
-      const v = userResolve(p, imm, next, pc);
-      if (p === BpfPseudo.MAP_FD) maps.add(v);
-      return v;
-    });
-    const name = options.name ?? 'bpf program';
-
+    const blind = options.blind ? (typeof options.blind === 'object' ? options.blind : { seed: randomSeed() }) : false;
     const context = Buffer.alloc(CONTEXT_SIZE);
-    const contextAddress = bufferAddress(context);
-    for (const id of helpers.keys()) context.writeBigUInt64LE(helperStubAddress(id), CTX_HELPERS + 8 * id);
-    let compiled: CompiledProgram;
-    try {
-      for (const [id, address] of nativeHelpers) context.writeBigUInt64LE(address, CTX_HELPERS + 8 * id);
-      compiled = compileProgram(slots, {
-        contextAddress,
-        helperIds,
-        ...(options.tailCalls === true ? { tailCalls: true } : {}),
-        natives: new Map([...natives].map(([id, n]) => [id, n.address])),
-        atomics,
-        contain: true,
-        sandbox: options.sandbox === true,
-        ...(budget !== undefined ? { budget } : {}),
-        ...(resolvePseudo ? { resolvePseudo } : {}),
-        ...(helperArgChecks ? { helperArgChecks: true, checkedHelpers } : {}),
-        ...(blinded ? { info: blinded.info } : {}),
-        optimize: optimizeOptions(options.optimize, blinded !== undefined),
-      });
-    } catch (e) {
-      if (e instanceof RangeError) throw new JitCompileError(e.message, -1);
-      throw e;
-    }
-    if (maps.size > MAX_CHECKED_MAPS) throw new JitCompileError(`more than ${MAX_CHECKED_MAPS} maps for the helper argument checks`, -1);
-    [...maps].forEach((m, i) => context.writeBigUInt64LE(m, CTX_MAPS + 8 * i));
+    const prepared = prepareImage(program, { ...options, atomics, blind, contextAddress: bufferAddress(context) });
+    return JitProgram.#install(prepared, options, context);
+  }
+
+  /**
+   * Load an image made by prepareImage, possibly in another process (image.ts): the code goes
+   * into executable memory and is registered exactly as compile() does. The image must have
+   * been made for `context` (its address is in the code) and for the same natives and pseudo
+   * values; the helpers given must be the ids the image calls. Verification results do not
+   * travel with an image: the program runs without compile()'s checks of verified memory.
+   */
+  static load(image: JitImage, context: Buffer, options: Omit<JitOptions, 'atomics' | 'blind' | 'verify' | 'sandboxAnalysis'> = {}): JitProgram {
+    if (context.length !== CONTEXT_SIZE) throw new JitArgumentError(`load: the context block must be ${CONTEXT_SIZE} bytes, got ${context.length}`);
+    const address = bufferAddress(context);
+    if (address !== image.contextAddress) throw new JitArgumentError(`load: the image was compiled for the context block at 0x${image.contextAddress.toString(16)}, not 0x${address.toString(16)}`);
+    const ids = [...(options.helpers?.keys() ?? []), ...(options.nativeHelpers?.keys() ?? []), ...(options.tailCalls === true ? [TAIL_CALL_HELPER_ID] : [])].sort((a, b) => a - b);
+    if ((options.regions?.length ?? 0) > SANDBOX_REGIONS - 2) throw new JitArgumentError(`load: more than ${SANDBOX_REGIONS - 2} regions for the sandbox`);
+    if (ids.join(',') !== image.helperIds.join(',')) throw new JitArgumentError(`load: the image calls helpers [${image.helperIds.join(', ')}], the options give [${ids.join(', ')}]`);
+    context.fill(0);
+    return JitProgram.#install({ image }, options, context);
+  }
+
+  /** Puts an image's code into executable memory with its context block and code range. */
+  static #install(prepared: PreparedImage, options: JitOptions, context: Buffer): JitProgram {
+    const { compiled, program: slots, atomics, contextAddress, maps } = prepared.image;
+    const name = options.name ?? 'bpf program';
+    for (const id of options.helpers?.keys() ?? []) context.writeBigUInt64LE(helperStubAddress(id), CTX_HELPERS + 8 * id);
+    for (const [id, address] of options.nativeHelpers ?? []) context.writeBigUInt64LE(address, CTX_HELPERS + 8 * id);
+    // the maps the helper argument checks accept
+    maps.forEach((m, i) => context.writeBigUInt64LE(m, CTX_MAPS + 8 * i));
     const region = CodeRegion.fromCode(compiled.code);
     const resources: Resources = { region, context, contextAddress, range: undefined, released: false };
     try {
@@ -329,8 +289,8 @@ export class JitProgram {
         ...(c ? { containment: { landing: start + BigInt(c.landing), exclude: c.exclude.map(([lo, hi]) => [start + BigInt(lo), start + BigInt(hi)] as const) } } : {}),
       });
       const prog = new JitProgram(compiled, slots, atomics, resources, options, name);
-      if (verified && verifyOptions) prog.#verified = { result: verified, options: verifyOptions };
-      if (analysed) prog.#sandboxAnalysis = analysed;
+      if (prepared.verified) prog.#verified = prepared.verified;
+      if (prepared.sandboxAnalysis) prog.#sandboxAnalysis = prepared.sandboxAnalysis;
       setHelperSink(contextAddress, prog.#sink());
       return prog;
     } catch (e) {
@@ -559,24 +519,6 @@ export class JitProgram {
     if (this.#runs.length === 0) release(this.#resources);
   }
 }
-
-/** JitOptions.optimize as the compiler takes it; a blinded program's AX values stay opaque. */
-function optimizeOptions(optimize: boolean | OptimizeOptions | undefined, blinded: boolean): false | OptimizeOptions {
-  if (optimize === false) return false;
-  const o = typeof optimize === 'object' ? optimize : {};
-  return blinded ? { ...o, blinded: true } : o;
-}
-
-/** Whether the program calls a native helper that takes a pointer (by its prototype), or tail calls (a map). */
-function callsPointerHelpers(program: readonly BpfInsn[], native: ReadonlySet<number>, tailCalls: boolean): boolean {
-  return program.some((insn) => {
-    if (insn.code !== 0x85 || insn.src !== 0) return false;
-    if (insn.imm === TAIL_CALL_HELPER_ID) return tailCalls;
-    if (!native.has(insn.imm)) return false;
-    return helperProto(insn.imm)?.args.some((arg) => POINTER_ARGS.has(arg.kind)) ?? false;
-  });
-}
-const POINTER_ARGS: ReadonlySet<string> = new Set(['ARG_CONST_MAP_PTR', 'ARG_PTR_TO_MAP_KEY', 'ARG_PTR_TO_MAP_VALUE', 'ARG_PTR_TO_MEM', 'ARG_PTR_TO_CTX', 'ARG_PTR_TO_RINGBUF_MEM']);
 
 /**
  * A verified plain-buffer program was proven safe for a memory of at least (or, with

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { interpret } from '../../src/bpf/index.js';
 import { checkFuzzCase, runFuzzCase, type Executor } from '../../src/jit/fuzz/differential.js';
-import { HOST_NODE_ENV, oracleSource } from '../../src/jit/fuzz/host-oracle.js';
+import { HOST_NODE_ENV, computeBatch, oracleSource } from '../../src/jit/fuzz/host-oracle.js';
+import type { ImageTarget } from '../../src/jit/fuzz/images.js';
 import { computeMapOracleBatch } from '../../src/jit/fuzz/maps.js';
 import { computeOracleBatch, decodeOracleBatch, encodeOracleBatch } from '../../src/jit/fuzz/oracle.js';
 
@@ -71,6 +72,23 @@ describe('fuzz oracle batches', () => {
     expect(usage.status).toBe(2);
     expect(usage.stderr).toContain('usage: oracle-main.js plain|maps FIRST COUNT [STRIDE]');
     await expect(oracleSource('plain', { [HOST_NODE_ENV]: '/nonexistent/node' }).batch(0, 1)).rejects.toThrow(/fuzz oracle: cannot run \/nonexistent\/node/);
+  });
+
+  it('stream from one background host Node process, batch by batch, byte for byte what this one computes (with images)', async () => {
+    const target: ImageTarget = { contextAddress: 0xffff_0000_1000n, lse: true };
+    const stream = oracleSource('plain', { [HOST_NODE_ENV]: process.execPath }).stream(2000, 7, 3, target);
+    try {
+      for (const [k, first, count] of [[0, 2000, 3], [1, 2003, 3], [2, 2006, 1]] as const) {
+        const got = await stream.batch(k);
+        expect(encodeOracleBatch(got).equals(encodeOracleBatch(computeBatch('plain', first, count, 1, target)))).toBe(true);
+        expect(got.cases.every((c) => c.image !== undefined)).toBe(true);
+      }
+    } finally {
+      stream.close();
+    }
+    const inProcess = oracleSource('plain', {}).stream(2000, 7, 3);
+    expect((await inProcess.batch(2)).cases.map((c) => c.seed)).toEqual([2006]);
+    expect(() => oracleSource('plain', { [HOST_NODE_ENV]: '/nonexistent/node' }).stream(0, 1, 1)).toThrow(/fuzz oracle: cannot run \/nonexistent\/node/);
   });
 
   it('of the map fuzz carry the rewritten program and the final map contents, the same from the host Node', async () => {

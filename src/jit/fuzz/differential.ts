@@ -36,8 +36,11 @@ export interface Execution {
   readonly passes?: PassCounts;
 }
 
-/** Runs a generated program (its insns on a copy of its mem) in the implementation under test. */
-export type Executor = (program: GeneratedProgram, mode: FuzzMode) => Execution;
+/**
+ * Runs a generated program (its insns on a copy of its mem) in the implementation under test;
+ * `image`: the program already compiled for this executor (images.ts), to load instead.
+ */
+export type Executor = (program: GeneratedProgram, mode: FuzzMode, image?: Uint8Array) => Execution;
 
 export interface FuzzCaseResult {
   readonly seed: number;
@@ -96,7 +99,7 @@ export function checkFuzzCase(oracle: OracleCase, executor: Executor, options: F
 
   let actual: Execution;
   try {
-    actual = executor(program, mode);
+    actual = executor(program, mode, oracle.image);
   } catch (e) {
     return fail(`the implementation under test failed: ${errorText(e)}`);
   }

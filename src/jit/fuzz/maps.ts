@@ -1,9 +1,11 @@
-import { BpfPseudo, MapType, Memory, interpret, prepareProgram, programType, type BpfInsn, type MapDescription, type Region } from '../../bpf/index.js';
+import { MapType, Memory, interpret, prepareProgram, programType, type BpfInsn, type MapDescription, type Region } from '../../bpf/index.js';
 import { FUZZ_MEM_SIZE, generateProgram, type FuzzMapSpec, type GeneratedProgram, type GeneratorOptions } from '../../bpf/program-generator.js';
-import { bufferAddress, interpreterHelpers, nativeHelpers } from '../../runtime/index.js';
+import { bufferAddress, hostInfo, interpreterHelpers, nativeHelpers } from '../../runtime/index.js';
 import { ArrayMap, createMap, type BpfMap } from '../../runtime/maps/index.js';
+import { CONTEXT_SIZE } from '../context-layout.js';
 import { JitProgram } from '../program.js';
 import { programText } from './differential.js';
+import { caseImage, mapFdResolver, type ImageTarget } from './images.js';
 import type { OracleBatch, OracleCase } from './oracle.js';
 
 /**
@@ -61,10 +63,19 @@ interface MapExpectation {
   readonly inlined: number;
 }
 
-const resolver = (maps: readonly BpfMap[]) => (pseudo: number, imm: number): bigint => {
-  if (pseudo !== BpfPseudo.MAP_FD || maps[imm] === undefined) throw new Error(`lddw pseudo ${pseudo} imm ${imm}`);
-  return maps[imm]!.address;
-};
+const resolver = (maps: readonly BpfMap[]): ((pseudo: number, imm: number) => bigint) => mapFdResolver(maps.map((m) => m.address));
+
+/** The JIT side's one context block for map programs (cases run one by one). */
+let jitContext: Buffer | undefined;
+
+/**
+ * What an oracle process must compile the map cases for (images.ts): this process's context
+ * block, CPU, native map helpers and JIT-side maps (made once, so their addresses stay).
+ */
+export function mapImageTarget(): ImageTarget {
+  jitContext ??= Buffer.alloc(CONTEXT_SIZE);
+  return { contextAddress: bufferAddress(jitContext), lse: hostInfo().lse, nativeHelpers: [...nativeHelpers(programType('plain'))], maps: freshMaps('jit').map((m) => m.address) };
+}
 
 /**
  * The oracle side of a map case: the program of a seed, its array lookups inlined on even
@@ -114,7 +125,7 @@ export function checkMapFuzzCase(oracle: OracleCase): MapFuzzResult {
   const maps = freshMaps('jit');
   let jit: { value: bigint; mem: Uint8Array };
   try {
-    jit = runJit(oracle.program.insns, oracle.program, maps, resolver(maps));
+    jit = runJit(oracle, maps, resolver(maps));
   } catch (e) {
     return failure(seed, `the JIT failed: ${(e as Error).message}`, helperCalls);
   }
@@ -142,7 +153,8 @@ function failure(seed: number, what: string, helperCalls: number): MapFuzzResult
 }
 
 let jitBuffer: Buffer | undefined;
-function runJit(insns: readonly BpfInsn[], program: GeneratedProgram, maps: readonly BpfMap[], resolvePseudo: (p: number, imm: number) => bigint): { value: bigint; mem: Uint8Array } {
+function runJit(oracle: OracleCase, maps: readonly BpfMap[], resolvePseudo: (p: number, imm: number) => bigint): { value: bigint; mem: Uint8Array } {
+  const program = oracle.program!;
   if (!jitBuffer) {
     const backing = Buffer.alloc(FUZZ_MEM_SIZE + 16);
     const mis = Number(bufferAddress(backing) % 16n);
@@ -151,7 +163,12 @@ function runJit(insns: readonly BpfInsn[], program: GeneratedProgram, maps: read
   // random programs are not meant to verify (the verifier has its own fuzzing): the engines are compared
   // (unverified: helpers' pointer arguments are checked, against the maps' memory as the interpreter maps it)
   const regions = maps.flatMap((m) => m.regions().map((r): Region => ({ kind: 'map_value', name: r.name, base: r.base, size: r.bytes.length, writable: r.writable })));
-  const jit = JitProgram.compile(insns, { nativeHelpers: nativeHelpers(programType('plain')), resolvePseudo, verify: false, budget: false, regions });
+  // a case compiled by the oracle process for mapImageTarget() is loaded, else compiled here
+  const image = caseImage(oracle);
+  if (image && !jitContext) throw new Error('fuzz-maps: a case comes compiled, but mapImageTarget() was never asked for');
+  const jit = image
+    ? JitProgram.load(image, jitContext!, { nativeHelpers: nativeHelpers(programType('plain')), regions })
+    : JitProgram.compile(program.insns, { nativeHelpers: nativeHelpers(programType('plain')), resolvePseudo, verify: false, budget: false, regions });
   try {
     jitBuffer.set(program.mem);
     const value = jit.run(jitBuffer);

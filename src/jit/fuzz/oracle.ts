@@ -14,8 +14,9 @@ import { generateProgram, programForms, type GeneratedProgram } from '../../bpf/
  *   u32 magic, u32 case count, u32 forms length, forms (UTF-8, '\n'-separated), then per case:
  *   u32 seed, u8 status (0 ok, 1 the generator failed, 2 the interpreter rejected the program),
  *   u32 functions, u32 executed, u64 R0, u32 slots, u32 mem length, u32 text length, u32 extra
- *   length, slots x 8 bytes of bytecode, the initial memory, the final memory, the text (an
- *   error), the extra (JSON a kind of fuzz adds, e.g. the map fuzz's final map contents).
+ *   length, u32 image length, slots x 8 bytes of bytecode, the initial memory, the final
+ *   memory, the text (an error), the extra (JSON a kind of fuzz adds, e.g. the map fuzz's final
+ *   map contents), the image (the compiled program, when asked for: images.ts).
  */
 export interface OracleCase {
   readonly seed: number;
@@ -27,6 +28,8 @@ export interface OracleCase {
   readonly error?: string;
   /** what else this kind of fuzz expects (JSON text; the map fuzz: final map contents) */
   readonly extra?: string;
+  /** the program compiled for the arm64 process that asked (an encoded JIT image: images.ts) */
+  readonly image?: Uint8Array;
 }
 
 /** The fuzzers whose oracle can run elsewhere: the plain one and the map fuzz (maps.ts). */
@@ -38,7 +41,8 @@ export interface OracleBatch {
   readonly forms: readonly string[];
 }
 
-const MAGIC = 0x4f46_3634; // "46FO"
+const MAGIC = 0x4f46_3635; // "56FO"
+const CASE_HEADER = 41;
 
 /** The seeds first, first + stride, ... (count of them), generated and interpreted. */
 export function computeOracleBatch(first: number, count: number, stride = 1): OracleBatch {
@@ -80,7 +84,8 @@ export function encodeOracleBatch(batch: OracleBatch): Buffer {
     const final = c.expected ? Buffer.from(c.expected.mem) : Buffer.alloc(0);
     const text = Buffer.from(c.error ?? '', 'utf8');
     const extra = Buffer.from(c.extra ?? '', 'utf8');
-    const h = Buffer.alloc(37);
+    const image = c.image ? Buffer.from(c.image) : Buffer.alloc(0);
+    const h = Buffer.alloc(CASE_HEADER);
     h.writeUInt32LE(c.seed, 0);
     h.writeUInt8(!c.program ? 1 : !c.expected ? 2 : 0, 4);
     h.writeUInt32LE(c.program?.functions ?? 0, 5);
@@ -90,7 +95,8 @@ export function encodeOracleBatch(batch: OracleBatch): Buffer {
     h.writeUInt32LE(mem.length, 25);
     h.writeUInt32LE(text.length, 29);
     h.writeUInt32LE(extra.length, 33);
-    parts.push(h, code, mem, final, text, extra);
+    h.writeUInt32LE(image.length, 37);
+    parts.push(h, code, mem, final, text, extra, image);
   }
   return Buffer.concat(parts);
 }
@@ -111,7 +117,7 @@ export function decodeOracleBatch(bytes: Buffer): OracleBatch {
   at += formsLength;
   const cases: OracleCase[] = [];
   for (let k = 0; k < count; k++) {
-    need(37, `case ${k} header`);
+    need(CASE_HEADER, `case ${k} header`);
     const seed = bytes.readUInt32LE(at);
     const status = bytes.readUInt8(at + 4);
     const functions = bytes.readUInt32LE(at + 5);
@@ -121,9 +127,10 @@ export function decodeOracleBatch(bytes: Buffer): OracleBatch {
     const memLength = bytes.readUInt32LE(at + 25);
     const textLength = bytes.readUInt32LE(at + 29);
     const extraLength = bytes.readUInt32LE(at + 33);
-    at += 37;
+    const imageLength = bytes.readUInt32LE(at + 37);
+    at += CASE_HEADER;
     const finalLength = status === 0 ? memLength : 0;
-    need(slots * 8 + memLength + finalLength + textLength + extraLength, `case ${k} (seed ${seed}) body`);
+    need(slots * 8 + memLength + finalLength + textLength + extraLength + imageLength, `case ${k} (seed ${seed}) body`);
     const insns = decodeProgram(bytes.subarray(at, at + slots * 8));
     at += slots * 8;
     const mem = new Uint8Array(bytes.subarray(at, at + memLength));
@@ -134,6 +141,8 @@ export function decodeOracleBatch(bytes: Buffer): OracleBatch {
     at += textLength;
     const extra = extraLength > 0 ? bytes.toString('utf8', at, at + extraLength) : undefined;
     at += extraLength;
+    const image = imageLength > 0 ? new Uint8Array(bytes.subarray(at, at + imageLength)) : undefined;
+    at += imageLength;
     // maxCost and arities are the generator's bookkeeping; the JIT side needs neither
     const program: GeneratedProgram | undefined = status === 1 ? undefined : { seed, insns, mem, functions, maxCost: 0, arities: [] };
     cases.push({
@@ -142,6 +151,7 @@ export function decodeOracleBatch(bytes: Buffer): OracleBatch {
       ...(status === 0 ? { expected: { value, mem: final, instructions } } : {}),
       ...(error !== undefined ? { error } : {}),
       ...(extra !== undefined ? { extra } : {}),
+      ...(image ? { image } : {}),
     });
   }
   if (at !== bytes.length) throw new Error(`oracle batch: ${bytes.length - at} unexpected bytes after case ${count}`);
