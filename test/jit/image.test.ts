@@ -22,6 +22,7 @@ describe('JIT images', () => {
     const back = decodeJitImage(encodeJitImage(image));
     expect(back.contextAddress).toBe(0x1234_5678_9ab0n);
     expect(back.atomics).toBe('llsc');
+    expect(back.maps).toEqual(image.maps);
     expect(back.program).toEqual(image.program);
     expect(Buffer.from(back.compiled.code).equals(Buffer.from(image.compiled.code))).toBe(true);
     expect([...back.compiled.origins]).toEqual([...image.compiled.origins]);
