@@ -15,7 +15,8 @@ export { validateProgram, BpfValidationError, STACK_FRAME_SIZE, MAX_STACK_ARG_SL
 export type { ValidateOptions, ProgramInfo, FunctionInfo } from './validate.js';
 export { Memory, BpfRuntimeError, MEM_BASE, DATA_BASE, STACK_TOP, STACK_STRIDE, CODE_BASE } from './memory.js';
 export type { MemoryRegion } from './memory.js';
-export { BpfSandboxError, BpfBudgetError, BpfHelperArgError } from './runtime-errors.js';
+export { BpfSandboxError, BpfBudgetError, BpfHelperArgError, BpfPointerError } from './runtime-errors.js';
+export { checkedOffset, offsetInside, pointerCheckMessage, type PointerCheck } from './pointer-checks.js';
 export { REGION_KINDS, regionEnd, regionContains, findRegion, nearestRegion, describeRegion, describeNearest } from './regions.js';
 export type { Region, RegionKind, RegionDistance, AccessKind } from './regions.js';
 export { interpret, byteOrder, alu as evalAlu, condition as evalCondition, STACK_SIZE, MAX_CALL_FRAMES, DEFAULT_MAX_INSTRUCTIONS } from './interpreter.js';

@@ -3,7 +3,8 @@ import type { BpfInsn } from './instruction.js';
 import { lddwValue } from './instruction.js';
 import { opcodeInfo } from './insn-kind.js';
 import type { MemoryRegion } from './memory.js';
-import { BpfBudgetError } from './runtime-errors.js';
+import { BpfBudgetError, BpfPointerError } from './runtime-errors.js';
+import { checkedOffset, offsetInside, type PointerCheck } from './pointer-checks.js';
 import { BpfRuntimeError, CODE_BASE, MEM_BASE, Memory, STACK_STRIDE, STACK_TOP } from './memory.js';
 import { BPF_REG_FP, BPF_REG_PARAMS, BpfAluOp, BpfAtomicOp, BpfClass, BpfJmpOp, BpfPseudo } from './opcodes.js';
 import type { ValidateOptions } from './validate.js';
@@ -57,6 +58,12 @@ export interface InterpretOptions {
    * CODE_BASE). Tests move it to see whether a result depends on a function's address.
    */
   codeBase?: bigint;
+  /**
+   * The sandbox's pointer-arithmetic checks (pointer-checks.ts; the sandbox's analysis makes
+   * them: VerifyResult.facts.pointerChecks), by pc of the entry program: the instruction stops
+   * with a BpfPointerError when it would take a map-value pointer out of its value.
+   */
+  pointerChecks?: ReadonlyMap<number, PointerCheck>;
 }
 
 export interface InterpretResult {
@@ -126,6 +133,13 @@ export function interpret(entryProgram: readonly BpfInsn[], options: InterpretOp
     imm32 = c.imm32;
   };
   let tailCalls = 0;
+  const pointerChecks = options.pointerChecks !== undefined && options.pointerChecks.size > 0 ? options.pointerChecks : undefined;
+  const checkPointer = (atPc: number): void => {
+    const c = pointerChecks?.get(atPc);
+    if (c === undefined) return;
+    const offset = checkedOffset(c, regs[c.scalarReg] as bigint);
+    if (!offsetInside(c, offset)) throw new BpfPointerError(atPc, c, offset);
+  };
   const maxInstructions = options.maxInstructions ?? DEFAULT_MAX_INSTRUCTIONS;
   const helpers = options.helpers ?? new Map();
   const natives = options.natives ?? new Map();
@@ -205,6 +219,7 @@ export function interpret(entryProgram: readonly BpfInsn[], options: InterpretOp
             const useReg = (code & 0x08) !== 0;
             if (wide) {
               const b = useReg ? (regs[insn.src] as bigint) : (imm64[pc] as bigint);
+              if (pointerChecks !== undefined && program === entryProgram) checkPointer(pc);
               regs[dst] = alu(64, op, regs[dst] as bigint, b, insn.off);
             } else {
               const b = useReg ? U32(regs[insn.src] as bigint) : (imm32[pc] as bigint);

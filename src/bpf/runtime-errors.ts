@@ -3,6 +3,7 @@
  * (and differential tests) see the same types and the same messages from both engines.
  */
 import { describeNearest, nearestRegion, type AccessKind, type Region } from './regions.js';
+import { pointerCheckMessage, type PointerCheck } from './pointer-checks.js';
 
 /** A program stopped at run time; `pc` is the slot index of the instruction that failed. */
 export class BpfRuntimeError extends Error {
@@ -47,6 +48,22 @@ export class BpfSandboxError extends BpfRuntimeError {
       a,
     );
     this.nearest = readOnly ?? nearestRegion(regions, a)?.region;
+  }
+}
+
+/**
+ * Sandbox: pointer arithmetic took a map-value pointer out of its value (pointer-checks.ts).
+ * Stopped at the arithmetic, before any access through the pointer.
+ */
+export class BpfPointerError extends BpfRuntimeError {
+  override readonly name: string = 'BpfPointerError';
+  constructor(
+    pc: number,
+    readonly check: PointerCheck,
+    /** the offset the pointer would have had */
+    readonly offset: bigint,
+  ) {
+    super(pointerCheckMessage(check, offset), pc);
   }
 }
 

@@ -23,7 +23,7 @@ import { BPF_REG_AX } from './registers.js';
  * executable memory (JIT spraying). AX is an extra register (x9) only the JIT sees.
  * Jump and call offsets are re-targeted to the rewritten slots.
  */
-export function blindConstants(program: readonly BpfInsn[], seed: number): { program: BpfInsn[]; info: ProgramInfo } {
+export function blindConstants(program: readonly BpfInsn[], seed: number): { program: BpfInsn[]; info: ProgramInfo; slotOf: readonly number[] } {
   const info = validateProgram(program);
   const random = xorshift(seed);
   const groups: BpfInsn[][] = [];
@@ -63,7 +63,9 @@ export function blindConstants(program: readonly BpfInsn[], seed: number): { pro
   // every LDDW of the output (blinding adds one per blinded LDDW: the mask into AX)
   const lddwTails = new Set<number>();
   for (let pc = 0; pc < out.length; pc++) if (out[pc]!.code === OP_LDDW) lddwTails.add(++pc);
-  return { program: out, info: { ...info, functions, lddwTails } };
+  // where each original slot's instruction went (its anchor; -1 for an LDDW's rewritten tail)
+  const slotOf = anchors.map((anchor, pc) => (anchor < 0 ? -1 : start[pc]! + anchor));
+  return { program: out, info: { ...info, functions, lddwTails }, slotOf };
 }
 
 /** Rewrites one instruction; returns the replacement slots and the index of the original. */

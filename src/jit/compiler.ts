@@ -26,7 +26,7 @@ import {
   type GpReg,
   type Label,
 } from '../arm64/index.js';
-import { helperProto, insnKind, lddwValue, validateProgram, type BpfInsn, type FunctionInfo, type ProgramInfo } from '../bpf/index.js';
+import { helperProto, insnKind, lddwValue, validateProgram, type BpfInsn, type FunctionInfo, type PointerCheck, type ProgramInfo } from '../bpf/index.js';
 import { emitAlu, emitEnd, emitNeg } from './emit-alu.js';
 import { bpfAtomicOperands, emitAtomic, emitLoadAcquire, emitStoreRelease } from './emit-atomic.js';
 import { emitJcond } from './emit-branch.js';
@@ -40,7 +40,7 @@ import { emitTailCall } from './emit-tailcall.js';
 import { CTX, ENTRY_FP, TAIL_CALL_COUNT, a64 } from './registers.js';
 import { OptUnsupported, compileOptimized, type OptimizeOptions, type PassCounts } from './opt/index.js';
 import { checkBudget, emitBudgetInit, emitTick } from './safety/budget.js';
-import { SandboxRoutines, emitHelperArgChecks, emitTailCallMapCheck, emitShadowFrameEnter, emitShadowFrameEntry, emitShadowFrameLeave } from './safety/sandbox.js';
+import { SandboxRoutines, emitHelperArgChecks, emitPointerCheck, emitTailCallMapCheck, emitShadowFrameEnter, emitShadowFrameEntry, emitShadowFrameLeave } from './safety/sandbox.js';
 import { emitBudgetExit, emitUnwindPaths } from './safety/unwind.js';
 
 /** bpf_tail_call (helper-protos.ts): inline code in programs compiled for tail calls. */
@@ -88,6 +88,11 @@ export interface CompileOptions {
    * arguments checked, and only under the sandbox
    */
   readonly checkedHelpers?: ReadonlySet<number>;
+  /**
+   * With the sandbox: pointer arithmetic to check, by slot (src/bpf/pointer-checks.ts; the
+   * sandbox's analysis makes them). Programs with any compile 1:1.
+   */
+  readonly pointerChecks?: ReadonlyMap<number, PointerCheck>;
 }
 
 /** Machine code with where it came from, for listings, fault reports and instruction counts. */
@@ -130,6 +135,8 @@ export interface CompiledProgram {
   readonly sandbox: boolean;
   /** helpers' pointer arguments are checked before each call (the run must give its regions) */
   readonly helperArgChecks?: boolean;
+  /** the pointer-arithmetic checks in the code, by slot (CompileOptions.pointerChecks) */
+  readonly pointerChecks?: ReadonlyMap<number, PointerCheck>;
 }
 
 /** `origins` value of instruction words that no BPF slot produced (prologues, epilogues, stubs). */
@@ -166,6 +173,9 @@ interface PendingBranch {
  */
 export function compileProgram(program: readonly BpfInsn[], options: CompileOptions): CompiledProgram {
   const info = options.info ?? validateProgram(program);
+  const checks = options.pointerChecks !== undefined && options.pointerChecks.size > 0;
+  if (checks && options.sandbox !== true) throw new JitCompileError('pointer-arithmetic checks need the sandbox', -1);
+  if (options.optimize !== false && checks) return { ...compileOneToOne(program, info, options), unoptimized: 'the sandbox checks pointer arithmetic' };
   if (options.optimize !== false) {
     try {
       return compileOptimized(program, info, options, typeof options.optimize === 'object' ? options.optimize : {});
@@ -327,6 +337,8 @@ function assemble(
       pcOffsets[pc] = a.offset;
       if (!estimate) a.bind(labelOf(pc));
       const insn = program[pc]!;
+      const pointerCheck = options.pointerChecks?.get(pc);
+      if (pointerCheck && safety.sandbox) emitPointerCheck(a, safety.sandbox, pointerCheck);
       try {
         const consumed = compileInsn(emit, insn, pc, info, options, functionLabels, callbackEntries);
         if (consumed === 2) pcOffsets[++pc] = a.offset;
@@ -364,6 +376,7 @@ function assemble(
     budget,
     sandbox: safetyNeeds.sandbox,
     ...(routines ? { helperArgChecks: true } : {}),
+    ...(options.pointerChecks !== undefined && options.pointerChecks.size > 0 ? { pointerChecks: options.pointerChecks } : {}),
     ...(tailCallEntry !== undefined ? { tailCallEntry } : {}),
   };
 }

@@ -87,3 +87,8 @@ export const HELPER_ARG_CHECK_MAP = 0;
 export const HELPER_ARG_CHECK_READ = 1;
 export const HELPER_ARG_CHECK_WRITE = 2;
 export const HELPER_ARG_CHECK_CTX = 3;
+/**
+ * a sandbox pointer-arithmetic check failed (safety/sandbox.ts emitPointerCheck): value = the
+ * offset the pointer would have had, detail = the native pc of the check
+ */
+export const EXIT_REQUEST_POINTER = 9;

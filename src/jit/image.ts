@@ -17,7 +17,7 @@
  * checks the context block's address. Helper addresses live in the context block's helper
  * table, not in the code, so only the helper ids are part of the image.
  */
-import { BpfPseudo, decodeProgram, encodeProgram, helperProto, validateProgram, type BpfInsn, type ProgramInfo } from '../bpf/index.js';
+import { BpfPseudo, decodeProgram, encodeProgram, helperProto, validateProgram, type BpfInsn, type PointerCheck, type ProgramInfo } from '../bpf/index.js';
 import { verifyProgram, type VerifyOptions, type VerifyResult } from '../bpf/verifier/index.js';
 import { blindConstants } from './blinding.js';
 import { compileProgram, type CompiledProgram } from './compiler.js';
@@ -87,6 +87,9 @@ export function prepareImage(program: readonly BpfInsn[], options: ImageOptions)
   const analysed = analysis && verifyProgram(program, { ...analysis, natives, sandbox: true });
   const blinded = options.blind ? blindConstants(program, options.blind.seed) : undefined;
   const slots = blinded?.program ?? program;
+  const givenChecks = options.sandbox === true ? (options.pointerChecks ?? analysed?.facts.pointerChecks ?? new Map<number, PointerCheck>()) : new Map<number, PointerCheck>();
+  // blinding moves slots: each pointer-arithmetic check follows its instruction
+  const pointerChecks = blinded ? new Map([...givenChecks].map(([pc, c]) => [blinded.slotOf[pc] ?? -1, c] as const).filter(([pc]) => pc >= 0)) : givenChecks;
   // verified programs carry no budget (they terminate); unverified code gets the default one
   const budget = options.budget === false ? undefined : (options.budget ?? (verified ? undefined : DEFAULT_JIT_BUDGET));
   // unverified code gets its helpers' arguments checked; the maps it may name are recorded
@@ -112,6 +115,7 @@ export function prepareImage(program: readonly BpfInsn[], options: ImageOptions)
       atomics: options.atomics,
       contain: true,
       sandbox: options.sandbox === true,
+      ...(pointerChecks.size > 0 ? { pointerChecks } : {}),
       ...(budget !== undefined ? { budget } : {}),
       ...(resolvePseudo ? { resolvePseudo } : {}),
       ...(helperArgChecks ? { helperArgChecks: true, checkedHelpers } : {}),
@@ -169,11 +173,15 @@ interface ImageJson {
   readonly contextAddress: string;
   readonly helperIds: readonly number[];
   readonly maps: readonly string[];
-  readonly compiled: Omit<CompiledProgram, 'code' | 'origins' | 'info'> & { readonly info: Omit<ProgramInfo, 'lddwTails'> & { readonly lddwTails: readonly number[] } };
+  readonly compiled: Omit<CompiledProgram, 'code' | 'origins' | 'info' | 'pointerChecks'> & {
+    readonly info: Omit<ProgramInfo, 'lddwTails'> & { readonly lddwTails: readonly number[] };
+    readonly pointerChecks?: readonly (readonly [number, PointerCheck])[];
+  };
 }
 
 export function encodeJitImage(image: JitImage): Buffer {
-  const { code, origins, info, ...rest } = image.compiled;
+  const { code, origins, info, pointerChecks, ...others } = image.compiled;
+  const rest = pointerChecks ? { ...others, pointerChecks: [...pointerChecks].sort(([a], [b]) => a - b) } : others;
   const json: ImageJson = {
     atomics: image.atomics,
     contextAddress: image.contextAddress.toString(),
@@ -218,10 +226,11 @@ export function decodeJitImage(bytes: Uint8Array): JitImage {
   new Uint8Array(origins.buffer).set(b.subarray(at, at + codeLength));
   at += codeLength;
   const program = decodeProgram(b.subarray(at, at + slotCount * 8));
-  const { info, slotNotes, ...rest } = json.compiled;
+  const { info, slotNotes, pointerChecks, ...rest } = json.compiled;
   return {
     compiled: {
       ...rest,
+      ...(pointerChecks ? { pointerChecks: new Map(pointerChecks) } : {}),
       code,
       origins,
       info: { ...info, lddwTails: new Set(info.lddwTails) },

@@ -4,6 +4,7 @@ import {
   type BpfInsn,
   type HelperEnv,
   type HelperRegistry,
+  type PointerCheck,
   type Region,
   type ValidateOptions,
 } from '../bpf/index.js';
@@ -127,6 +128,12 @@ export interface JitOptions {
    * the run-time checks alone (programs the analysis cannot handle, tests of the checks).
    */
   readonly sandboxAnalysis?: boolean | Omit<VerifyOptions, 'natives' | 'sandbox'>;
+  /**
+   * With the sandbox: the pointer-arithmetic checks to emit, by slot (src/bpf/pointer-checks.ts).
+   * Default: what the sandbox's analysis found (none with `sandboxAnalysis: false`). For a
+   * caller that ran the analysis itself on an earlier form of the program (ObjectProgram).
+   */
+  readonly pointerChecks?: ReadonlyMap<number, PointerCheck>;
   /** regions every run may touch besides its stack and its memory (data images, map values) */
   readonly regions?: readonly Region[];
   /** what the code refers to by address (data images): kept alive as long as the program */

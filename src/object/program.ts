@@ -24,7 +24,7 @@ import { objectMaps, verifyProgram, type VerifyResult } from '../bpf/verifier/in
 import { HELPER_PROTOS } from '../bpf/helper-protos.js';
 import { ContextSnapshot, bufferAddress, contextBuilder, drainPrintk, interpreterHelpers, nativeHelpers, setPrandomSeed, setRunCpu, type BuiltContext, type ContextTarget, type RunInput } from '../runtime/index.js';
 import { ArrayMap, PerfEventArrayMap, ProgArrayMap, RingbufMap, type BpfMap, type TailCallTarget } from '../runtime/maps/index.js';
-import { MAX_CALL_FRAMES, STACK_SIZE } from '../bpf/index.js';
+import { MAX_CALL_FRAMES, STACK_SIZE, type PointerCheck } from '../bpf/index.js';
 import type { BpfObjectFile } from './object.js';
 
 /**
@@ -70,6 +70,8 @@ export class ObjectProgram {
   #jit: JitProgram | undefined;
   #verified: VerifyResult | undefined;
   #sandboxAnalysis: VerifyResult | undefined;
+  /** the analysis's pointer-arithmetic checks, by slot of the prepared program */
+  #pointerChecks: ReadonlyMap<number, PointerCheck> = new Map();
 
   constructor(
     readonly object: BpfObjectFile,
@@ -124,6 +126,7 @@ export class ObjectProgram {
     else if (this.object.options.sandbox === true && this.object.options.sandboxAnalysis !== false) {
       // the sandbox's analysis, on the program as loaded, before either engine runs it
       this.#sandboxAnalysis = verifyProgram(this.source.insns, { ...this.verifyOptions(), sandbox: true });
+      this.#pointerChecks = preparedChecks(this.#sandboxAnalysis.facts.pointerChecks, prepared.origin);
     }
     this.#prepared = prepared;
     return prepared;
@@ -220,7 +223,7 @@ export class ObjectProgram {
       // programs carry no budget unless the object sets one; unverified ones get the JIT's default.
       verify: false,
       // the sandbox's analysis ran on the program as loaded (prepared()); this is its rewrite
-      ...(this.object.options.sandbox === true ? { sandbox: true, sandboxAnalysis: false } : {}),
+      ...(this.object.options.sandbox === true ? { sandbox: true, sandboxAnalysis: false, pointerChecks: this.#pointerChecks } : {}),
       // unverified code: helpers' pointer arguments are checked against the object's maps and the run's regions
       helperArgChecks: !this.#verifies(),
       maps: this.object.allMaps().map((m) => m.address),
@@ -366,6 +369,7 @@ export class ObjectProgram {
         return p?.prepared().insns;
       },
       validate: false,
+      ...(this.object.options.sandbox === true ? { pointerChecks: this.#pointerChecks } : {}),
       ...(typeof budget === 'number' ? { maxInstructions: budget } : {}),
     });
     return r.value;
@@ -445,4 +449,21 @@ function packetRegions(run: Run): { data: MappedRegion; meta: MappedRegion } | u
     return { kind: 'packet', name, bytes, base: packetAddress + BigInt(from), size: bytes.length, writable: run.packetWritable! };
   };
   return { data: region('packet', data, end), meta: region('packet metadata', meta, data) };
+}
+
+/**
+ * The analysis ran on the program as loaded; the engines run its rewrite. Pointer arithmetic
+ * is never rewritten (fixups patch context accesses, LD_ABS and calls), so each checked
+ * instruction is the one prepared slot that came from it.
+ */
+function preparedChecks(checks: ReadonlyMap<number, PointerCheck>, origin: readonly number[]): ReadonlyMap<number, PointerCheck> {
+  if (checks.size === 0) return checks;
+  const out = new Map<number, PointerCheck>();
+  origin.forEach((from, pc) => {
+    const c = checks.get(from);
+    if (c === undefined) return;
+    if (out.has(pc) || [...out.values()].includes(c)) throw new Error(`pointer check at slot ${from}: its instruction was rewritten into several slots`);
+    out.set(pc, c);
+  });
+  return out;
 }

@@ -26,6 +26,7 @@ export interface Outcome {
 export const TYPED_ERRORS: ReadonlySet<string> = new Set([
   'BpfSandboxError',
   'BpfHelperArgError',
+  'BpfPointerError',
   'BpfBudgetError',
   'BpfFaultError',
   'BpfRuntimeError',

@@ -23,7 +23,12 @@ interface Case {
 /** Left to run time: normal mode refuses with `reason`, sandbox mode accepts with `reason` recorded at that pc. */
 const LEFT: readonly (Case & { readonly reason: string })[] = [
   // packet
-  { name: 'packet read past the proven range', src: 'r2 = *(u32 *)(r1 + 0); r0 = *(u8 *)(r2 + 20); r0 = 2; exit', options: XDP, reason: 'invalid access to packet, off=20 size=1, R2(id=0,off=0,r=0)' },
+  {
+    name: 'packet read past the proven range through a variable offset',
+    src: 'r2 = *(u32 *)(r1 + 0); r3 = *(u32 *)(r1 + 4); r4 = r2; r4 += 14; if r4 > r3 goto +4; r5 = *(u8 *)(r2 + 0); r5 &= 7; r2 += r5; r0 = *(u8 *)(r2 + 14); r0 = 2; exit',
+    options: XDP,
+    reason: 'invalid access to packet, off=14 size=1, R2(id=2,off=0,r=0)',
+  },
   {
     name: 'variable-offset packet access',
     src: 'r2 = *(u32 *)(r1 + 0); r3 = *(u32 *)(r1 + 4); r4 = r2; r4 += 1; if r4 > r3 goto +5; r5 = *(u8 *)(r2 + 0); r2 += r5; r0 = *(u8 *)(r2 + 0); r0 = 2; exit; r0 = 2; exit',
@@ -76,6 +81,15 @@ const LEFT: readonly (Case & { readonly reason: string })[] = [
 /** Refused in sandbox mode with the message normal mode gives. */
 const REFUSED: readonly (Case & { readonly reason: string })[] = [
   // certainly out of bounds
+  // a fixed offset past what the path compared with data_end: the length was never checked
+  { name: 'packet: fixed offset past the proven range', src: 'r2 = *(u32 *)(r1 + 0); r0 = *(u8 *)(r2 + 20); r0 = 2; exit', options: XDP, reason: 'invalid access to packet, off=20 size=1, R2(id=0,off=0,r=0)' },
+  {
+    name: 'packet: fixed offset one past the checked bytes',
+    src: 'r2 = *(u32 *)(r1 + 0); r3 = *(u32 *)(r1 + 4); r4 = r2; r4 += 13; if r4 > r3 goto +2; r0 = *(u8 *)(r2 + 13); exit; r0 = 1; exit',
+    options: XDP,
+    reason: 'invalid access to packet, off=13 size=1, R2(id=0,off=0,r=13)',
+  },
+  { name: 'packet metadata: no check', src: 'r2 = *(u32 *)(r1 + 8); r0 = *(u32 *)(r2 + 0); r0 &= 3; exit', options: XDP, reason: 'invalid access to packet, off=0 size=4, R2(id=0,off=0,r=0)' },
   { name: 'packet: fixed offset before the start', src: 'r2 = *(u32 *)(r1 + 0); r0 = *(u8 *)(r2 - 1); r0 = 2; exit', options: XDP, reason: 'invalid access to packet, off=-1 size=1, R2(id=0,off=0,r=0)' },
   { name: 'map value: fixed offset past the value', src: `${value} r0 = *(u64 *)(r0 + 16); r0 = 0; exit`, options: MAP, reason: 'invalid access to map value, value_size=16 off=16 size=8' },
   {
@@ -199,5 +213,36 @@ describe('verifier sandbox mode: normal mode records nothing', () => {
   it('leftToRunTime is 0 and empty for an accepted program', () => {
     const r = accepts(`${value} r0 = *(u64 *)(r0 + 8); r0 = 0; exit`, { maps: [arrayMap(16)] });
     expect([r.leftToRunTime, r.loopsLeftToBudget, r.facts.leftToRunTime.size]).toEqual([0, 0, 0]);
+  });
+});
+
+describe('verifier sandbox mode: pointer-arithmetic checks (src/bpf/pointer-checks.ts)', () => {
+  // the value prelude is 9 slots: the first instruction after it is pc 9
+  const checks = (src: string): unknown[] => [...accepts(`${value} ${src}`, { ...MAP, sandbox: true }).facts.pointerChecks].map(([pc, c]) => ({ pc, ...c }));
+  const check = { scalarReg: 1, dst: 0, negate: false, base: 0, limit: 16, map: 'm' };
+
+  it('an index masked wider than the value: checked at the arithmetic, the window from the access', () => {
+    expect(checks('r1 = *(u8 *)(r0 + 0); r1 &= 31; r0 += r1; r0 = *(u32 *)(r0 + 0); r0 = 0; exit')).toEqual([{ pc: 11, ...check, min: 0, max: 12 }]);
+  });
+
+  it('a constant before and an offset in the access move the window', () => {
+    expect(checks('r1 = *(u8 *)(r0 + 0); r1 &= 31; r0 += 4; r0 += r1; r0 = *(u32 *)(r0 + 8); r0 = 0; exit')).toEqual([{ pc: 12, ...check, base: 4, min: 0, max: 4 }]);
+    expect(checks('r1 = *(u8 *)(r0 + 0); r1 &= 31; r0 += r1; r0 += 2; r0 = *(u16 *)(r0 + 0); r0 = 0; exit')).toEqual([{ pc: 11, ...check, min: 0, max: 12 }]);
+  });
+
+  it('subtraction', () => {
+    expect(checks('r1 = *(u8 *)(r0 + 0); r1 &= 15; r0 += 8; r0 -= r1; r0 = *(u32 *)(r0 + 0); r0 = 0; exit')).toEqual([{ pc: 12, ...check, negate: true, base: 8, min: 0, max: 12 }]);
+  });
+
+  it('an index the analysis keeps inside needs none', () => {
+    expect(checks('r1 = *(u8 *)(r0 + 0); r1 &= 3; r1 <<= 2; r0 += r1; r0 = *(u32 *)(r0 + 0); r0 = 0; exit')).toEqual([]);
+  });
+
+  it('paths that reach the arithmetic from different offsets: no check (the region checks remain)', () => {
+    expect(checks('r1 = *(u8 *)(r0 + 0); r1 &= 31; if r1 > 3 goto +1; r0 += 4; r0 += r1; r0 = *(u8 *)(r0 + 0); r0 = 0; exit')).toEqual([]);
+  });
+
+  it('normal mode makes none', () => {
+    expect([...accepts(`${value} r1 = *(u8 *)(r0 + 0); r1 &= 3; r0 += r1; r0 = *(u32 *)(r0 + 0); r0 = 0; exit`, MAP).facts.pointerChecks]).toEqual([]);
   });
 });

@@ -187,6 +187,14 @@ function regionCheck(env: VerifierEnv, a: Access, p: PtrReg, size: number | unde
 
 function mapValueAccess(env: VerifierEnv, a: Access, p: PtrReg): RegState | undefined {
   const map = env.map(p.map);
+  if (p.checkedAt !== undefined) {
+    // the access is at t + rel in the value, t the offset the check at checkedAt produced
+    const check = env.facts.pointerCheckAt(p.checkedAt);
+    if (check) {
+      const rel = p.off - check.base + a.off;
+      env.facts.pointerDemand(p.checkedAt, -rel, map.valueSize - a.size - rel);
+    }
+  }
   checkAlignment(env, a, p, '');
   const { lo, hi, proven } = regionCheck(env, a, p, map.valueSize, (_s, off, len) => MSG.mapValueAccess(map.valueSize, off, len));
   if (a.kind !== 'read' && map.flags & MAP_F_RDONLY_PROG) env.fail(MSG.mapWriteForbidden(map.valueSize, hi, a.size), a.pc);
@@ -274,12 +282,19 @@ function memAccess(env: VerifierEnv, a: Access, p: PtrReg): RegState | undefined
 
 function packetAccess(env: VerifierEnv, a: Access, p: PtrReg): RegState | undefined {
   if (a.kind === 'atomic') env.fail(MSG.atomicNotAllowed(a.regno, regTypeName(p)), a.pc);
-  // sandbox mode: only a fixed offset before the packet's start is certainly out of bounds
-  // (the packet's length is the run's; a variable part may bring the access back in)
+  // sandbox mode: a variable offset is left to the run-time checks (the analysis loses track
+  // of packet lengths the program checked through a variable offset, and at loop heads it
+  // widens cursors to one). A FIXED offset outside [0, r) is refused as in normal mode: r is
+  // exactly what this path compared against data_end (a widened pointer has a variable
+  // offset), so the access depends on a length the program never checked; at run time it
+  // would pass or stop by the packet it happens to get (a 14-byte one lets `data + 13` through).
   if (!fixedOffset(p) && p.v.smin < 0n) env.leaveToRunTime(MSG.minNegative(a.regno), a.pc);
   const off = p.off + a.off;
-  if (off < 0 && fixedOffset(p)) env.fail(MSG.packetAccess(off, a.size, a.regno, p.id, p.off, p.range), a.pc);
-  if (off < 0 || off + a.size > p.range) env.leaveToRunTime(MSG.packetAccess(off, a.size, a.regno, p.id, p.off, p.range), a.pc);
+  if (off < 0 || off + a.size > p.range) {
+    const reason = MSG.packetAccess(off, a.size, a.regno, p.id, p.off, p.range);
+    if (fixedOffset(p)) env.fail(reason, a.pc);
+    env.leaveToRunTime(reason, a.pc);
+  }
   if (a.kind === 'write' && !env.context?.packetWritable) env.fail(MSG.readonlyMem(a.regno, 'packet'), a.pc);
   noLeak(env, a, 'packet');
   env.facts.access(a.pc, { region: p.type, minOff: off, maxOff: off, size: a.size, write: a.kind !== 'read' });

@@ -201,7 +201,8 @@ function widen(cur: VerifierState, old: VerifierState, env?: VerifierEnv): void 
   const pointer = (a: RegState, b: RegState): RegState | undefined => {
     if (!env || !isPtr(a) || !isPtr(b) || a.type !== b.type || regEqual(a, b)) return undefined;
     if (a.off === b.off && scalarEquals(a.v, b.v)) return undefined;
-    const p: PtrReg = { ...a, off: 0, v: UNKNOWN_SCALAR };
+    const { checkedAt: _checked, ...rest } = a;
+    const p: PtrReg = { ...rest, off: 0, v: UNKNOWN_SCALAR };
     return a.type === 'pkt' || a.type === 'pkt_meta' ? { ...p, id: env.nextId(), range: 0 } : p;
   };
   cur.frames.forEach((f, k) => {

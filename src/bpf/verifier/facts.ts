@@ -1,5 +1,6 @@
 import type { RegState } from './reg-state.js';
 import { constValue, isConst } from './scalar.js';
+import type { PointerCheck } from '../pointer-checks.js';
 
 /**
  * What the verifier proved, per pc, for later stages (an optimizer may drop checks or fold
@@ -39,6 +40,48 @@ export class Facts {
   readonly leftToRunTime = new Map<number, string>();
   /** Sandbox mode only: loop heads (pc -> why) whose termination is left to the instruction budget. */
   readonly loopsLeftToBudget = new Map<number, string>();
+
+  /**
+   * Sandbox mode only: pc -> the run-time check of a map-value pointer's arithmetic there
+   * (src/bpf/pointer-checks.ts). Present only where some path needs it and every path that
+   * reaches the instruction agrees on its shape (pointerArith).
+   */
+  get pointerChecks(): ReadonlyMap<number, PointerCheck> {
+    const out = new Map<number, PointerCheck>();
+    for (const [pc, v] of this.#pointerArith) {
+      if (!v.needed || !v.check) continue;
+      const d = this.#demands.get(pc);
+      out.set(pc, d ? { ...v.check, min: Math.max(v.check.min, d[0]), max: Math.min(v.check.max, d[1]) } : v.check);
+    }
+    return out;
+  }
+  readonly #pointerArith = new Map<number, { check: PointerCheck | undefined; needed: boolean }>();
+  readonly #demands = new Map<number, [number, number]>();
+
+  /** Sandbox mode: an access through a pointer checked at pc needs its offset t in [lo, hi]. */
+  pointerDemand(pc: number, lo: number, hi: number): void {
+    const d = this.#demands.get(pc);
+    this.#demands.set(pc, d ? [Math.max(d[0], lo), Math.min(d[1], hi)] : [lo, hi]);
+  }
+
+  /** The shape of the check at pc (undefined when paths disagree or none is known). */
+  pointerCheckAt(pc: number): PointerCheck | undefined {
+    return this.#pointerArith.get(pc)?.check;
+  }
+
+  /**
+   * Sandbox mode: one visit of pointer arithmetic at pc: the check's shape on this path
+   * (undefined: no map-value pointer at a known offset) and whether this path needs it.
+   */
+  pointerArith(pc: number, check: PointerCheck | undefined, needed: boolean): void {
+    const old = this.#pointerArith.get(pc);
+    if (!old) {
+      this.#pointerArith.set(pc, { check, needed });
+      return;
+    }
+    const same = old.check !== undefined && check !== undefined && samePointerCheck(old.check, check);
+    this.#pointerArith.set(pc, { check: same ? old.check : undefined, needed: old.needed || needed });
+  }
 
   access(pc: number, fact: AccessFact): void {
     if (this.leftToRunTime.has(pc)) return;
@@ -84,4 +127,8 @@ export class Facts {
       if (r.type !== 'scalar' || !isConst(r.v) || constValue(r.v) !== v) known.delete(i);
     }
   }
+}
+
+function samePointerCheck(a: PointerCheck, b: PointerCheck): boolean {
+  return a.scalarReg === b.scalarReg && a.dst === b.dst && a.negate === b.negate && a.base === b.base && a.limit === b.limit && a.map === b.map && a.min === b.min && a.max === b.max;
 }

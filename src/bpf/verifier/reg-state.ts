@@ -59,6 +59,11 @@ export interface PtrReg {
   readonly refId: number;
   /** mem: a ringbuf record (named ringbuf_mem in messages) */
   readonly ringbuf: boolean;
+  /**
+   * sandbox mode, map_value: the pc of the pointer-arithmetic check that bounds its variable
+   * part (Facts.pointerArith); accesses through it add what they need to that check
+   */
+  readonly checkedAt?: number;
 }
 
 export type RegState = NotInit | ScalarReg | PtrReg;
@@ -154,7 +159,7 @@ export function regSafe(old: RegState, cur: RegState, ids: IdMap): boolean {
   }
   if (cur.type !== old.type) return false;
   const c = cur as PtrReg;
-  if (old.off !== c.off || old.orNull !== c.orNull || old.frame !== c.frame || old.map !== c.map || old.ringbuf !== c.ringbuf) return false;
+  if (old.off !== c.off || old.orNull !== c.orNull || old.frame !== c.frame || old.map !== c.map || old.ringbuf !== c.ringbuf || old.checkedAt !== c.checkedAt) return false;
   if (!scalarIn(old.v, c.v)) return false;
   switch (old.type) {
     case 'pkt':
@@ -176,5 +181,5 @@ export function regEqual(a: RegState, b: RegState): boolean {
   if (a.type === 'not_init') return true;
   if (a.type === 'scalar') return scalarEquals(a.v, (b as ScalarReg).v) && valueSetsEqual(a.fn, (b as ScalarReg).fn);
   const c = b as PtrReg;
-  return a.off === c.off && a.orNull === c.orNull && a.frame === c.frame && a.map === c.map && a.range === c.range && scalarEquals(a.v, c.v);
+  return a.off === c.off && a.orNull === c.orNull && a.frame === c.frame && a.map === c.map && a.range === c.range && a.checkedAt === (b as PtrReg).checkedAt && scalarEquals(a.v, c.v);
 }

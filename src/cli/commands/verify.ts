@@ -117,7 +117,8 @@ export const verifyCommand: CliCommand = {
           continue;
         }
         io.out(`ok ${t.name} (${r.processed} insns processed, ${r.states} states, ${r.leftToRunTime} accesses left to run-time checks, ${r.loopsLeftToBudget} loops left to the budget)\n`);
-        const left = [...r.facts.leftToRunTime, ...r.facts.loopsLeftToBudget].sort((a, b) => a[0] - b[0]);
+        const checks = [...r.facts.pointerChecks].map(([pc, c]) => [pc, `pointer arithmetic checked as it runs: R${c.dst}'s offset must stay in ${c.min}..${c.max} (value_size=${c.limit}, map '${c.map}')`] as const);
+        const left = [...r.facts.leftToRunTime, ...r.facts.loopsLeftToBudget, ...checks].sort((a, b) => a[0] - b[0]);
         for (const [pc, why] of left) io.out(`  pc ${pc}: ${why}\n`);
       } catch (e) {
         if (!(e instanceof BpfVerifierError)) throw engineError(e, file);

@@ -1,4 +1,4 @@
-import { BpfBudgetError, BpfHelperArgError, BpfRuntimeError, BpfSandboxError, MAX_CALL_FRAMES, helperName, helperProto, insnKind, type BpfInsn, type Region } from '../../bpf/index.js';
+import { BpfBudgetError, BpfHelperArgError, BpfPointerError, BpfRuntimeError, BpfSandboxError, MAX_CALL_FRAMES, helperName, helperProto, insnKind, type BpfInsn, type Region } from '../../bpf/index.js';
 import { NO_BPF_PC, codeRangeAt, decodeFault, type RegisteredCodeRange } from '../../runtime/index.js';
 import type { CompiledProgram } from '../compiler.js';
 import {
@@ -7,6 +7,7 @@ import {
   EXIT_REQUEST_DEPTH,
   EXIT_REQUEST_FAULT,
   EXIT_REQUEST_HELPER_ARG,
+  EXIT_REQUEST_POINTER,
   EXIT_REQUEST_SANDBOX,
   HELPER_ARG_CHECK_CTX,
   HELPER_ARG_CHECK_MAP,
@@ -52,6 +53,12 @@ export function exitError(words: ExitWords, c: ExitContext): Error | undefined {
     }
     case EXIT_REQUEST_HELPER_ARG:
       return helperArgError(words, c);
+    case EXIT_REQUEST_POINTER: {
+      const pc = pcAt(c, words.detail);
+      const check = c.compiled.pointerChecks?.get(pc);
+      if (!check) return new BpfRuntimeError('pointer arithmetic out of its value (no check recorded here)', pc);
+      return new BpfPointerError(pc, check, BigInt.asIntN(64, words.value));
+    }
     case EXIT_REQUEST_DEPTH:
       return new BpfRuntimeError(`call stack exceeds ${MAX_CALL_FRAMES} frames`, pcAt(c, words.detail));
     case EXIT_REQUEST_FAULT:

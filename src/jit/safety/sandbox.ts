@@ -35,7 +35,7 @@ import {
   xreg,
   type XReg,
 } from '../../arm64/index.js';
-import { SKB_INTERNAL, STACK_FRAME_SIZE, XDP_INTERNAL, writesArg, type AccessKind, type HelperProto } from '../../bpf/index.js';
+import { SKB_INTERNAL, STACK_FRAME_SIZE, XDP_INTERNAL, writesArg, type AccessKind, type HelperProto, type PointerCheck } from '../../bpf/index.js';
 import {
   CTX_ARG_CONTEXT,
   CTX_EXIT_DETAIL,
@@ -55,13 +55,14 @@ import {
   HELPER_ARG_CHECK_MAP,
   HELPER_ARG_CHECK_READ,
   HELPER_ARG_CHECK_WRITE,
+  EXIT_REQUEST_POINTER,
   EXIT_REQUEST_SANDBOX,
   REGION_CACHE_MIN,
   REGION_ENTRY_META,
   REGION_ENTRY_PACKET,
   REGION_ENTRY_SIZE,
 } from '../context-layout.js';
-import { SCRATCH1, SCRATCH2, SCRATCH3 } from '../registers.js';
+import { SCRATCH1, SCRATCH2, SCRATCH3, a64 } from '../registers.js';
 
 /**
  * The sandbox (--sandbox): every load, store and atomic of a program the verifier did not
@@ -107,6 +108,7 @@ export class SandboxRoutines {
   readonly #walkWrite: Label;
   readonly #argStubs = new Map<string, Label>();
   #packetRefresh: Label | undefined;
+  #pointerFail: Label | undefined;
 
   constructor(a: Assembler, exitAll: Label) {
     this.#a = a;
@@ -134,6 +136,11 @@ export class SandboxRoutines {
   /** BL target: find the region for [x13, x13 + size), or stop the program. */
   walk(size: Size, access: AccessKind): Label {
     return lazy(this.#walks, `${size}${access}`, this.#a);
+  }
+
+  /** BL target: stop the program for pointer arithmetic that left its value (x13 = the offset). */
+  pointerFail(): Label {
+    return (this.#pointerFail ??= this.#a.newLabel());
   }
 
   /** BL target: stop the program for an access of x13 known to be out of bounds. */
@@ -179,6 +186,17 @@ export class SandboxRoutines {
     a.emit(str(SCRATCH1, mem(X27, CTX_EXIT_VALUE)));
     a.emit(stp(SCRATCH3, SCRATCH2, mem(X27, CTX_EXIT_DETAIL)));
     a.b(this.#exitAll);
+
+    // pointer arithmetic out of its value: x13 = the offset, x30 = after the BL
+    if (this.#pointerFail) {
+      a.bind(this.#pointerFail);
+      a.emit(subImm(SCRATCH3, X30, 4));
+      a.emit(movz(X17, EXIT_REQUEST_POINTER));
+      a.emit(str(X17, mem(X27, CTX_EXIT_REQUEST)));
+      a.emit(str(SCRATCH1, mem(X27, CTX_EXIT_VALUE)));
+      a.emit(str(SCRATCH3, mem(X27, CTX_EXIT_DETAIL)));
+      a.b(this.#exitAll);
+    }
 
     // a call below the shadow stack: x15 = the call instruction
     a.bind(this.depthExit);
@@ -528,3 +546,43 @@ const RINGBUF_HEADER = 8;
 /** native/bpf-runtime.h struct Map: key_size and value_size (u32) */
 const MAP_KEY_SIZE = 4;
 const MAP_VALUE_SIZE = 8;
+/**
+ * The sandbox's check of pointer arithmetic (src/bpf/pointer-checks.ts), before the ALU
+ * instruction: x13 = t, the pointer's new offset into its value (kept for the message), and
+ * t - min unsigned-compared with max - min, so one compare covers both ends of the window.
+ * x13-x15 hold nothing across instructions.
+ */
+export function emitPointerCheck(a: Assembler, routines: SandboxRoutines, c: PointerCheck): void {
+  const s = a64(c.scalarReg);
+  if (c.negate) {
+    a.materialize(SCRATCH1, BigInt(c.base));
+    a.emit(subReg(SCRATCH1, SCRATCH1, s));
+  } else if (c.base >= 0 && c.base < 4096) {
+    a.emit(addImm(SCRATCH1, s, c.base));
+  } else {
+    a.materialize(SCRATCH1, BigInt(c.base));
+    a.emit(addReg(SCRATCH1, s, SCRATCH1));
+  }
+  if (c.min > c.max) {
+    // no offset satisfies every access through the pointer
+    a.bl(routines.pointerFail());
+    return;
+  }
+  let rel = SCRATCH1;
+  if (c.min !== 0) {
+    rel = SCRATCH2;
+    a.materialize(SCRATCH2, BigInt(c.min));
+    a.emit(subReg(SCRATCH2, SCRATCH1, SCRATCH2));
+  }
+  const width = c.max - c.min;
+  if (width < 4096) {
+    a.emit(cmpImm(rel, width));
+  } else {
+    a.materialize(SCRATCH3, BigInt(width));
+    a.emit(cmpReg(rel, SCRATCH3));
+  }
+  const ok = a.newLabel();
+  a.bCond(Cond.LS, ok);
+  a.bl(routines.pointerFail());
+  a.bind(ok);
+}

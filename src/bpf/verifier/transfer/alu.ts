@@ -4,7 +4,8 @@ import type { VerifierEnv } from '../env.js';
 import { MAX_VAR_OFF } from '../env.js';
 import { MSG } from '../messages.js';
 import type { PtrReg, RegState, ScalarReg } from '../reg-state.js';
-import { UNKNOWN, constReg, isPtr, regTypeName, scalarReg } from '../reg-state.js';
+import { UNKNOWN, constReg, fixedOffset, isPtr, regTypeName, scalarReg } from '../reg-state.js';
+import { checkedOffset, offsetInside, type PointerCheck } from '../../pointer-checks.js';
 import type { Scalar } from '../scalar.js';
 import { constScalar, constValue, isConst } from '../scalar.js';
 import { scalarAlu, scalarEnd, scalarMov, scalarNeg } from '../scalar-alu.js';
@@ -66,7 +67,7 @@ export function aluStep(ctx: StepContext, k: AluKind): void {
     regs[dst] = scalarReg(scalarMov(diff.v, 32, 0));
     return;
   }
-  regs[dst] = pointerAlu(env, k.op, dst, d, src, pc);
+  regs[dst] = pointerAlu(env, k.op, dst, d, src, k.source === 'reg' ? insn.src : -1, pc);
 }
 
 /** A scalar result with its value table (if any), narrowed by the table. */
@@ -110,7 +111,7 @@ function move(env: VerifierEnv, state: VerifierState, srcRegno: number, src: Reg
 }
 
 /** Pointer +/- scalar with the kernel's sanity limits on offsets (check_reg_sane_offset). */
-function pointerAlu(env: VerifierEnv, op: number, dst: number, d: RegState, s: RegState, pc: number): RegState {
+function pointerAlu(env: VerifierEnv, op: number, dst: number, d: RegState, s: RegState, srcRegno: number, pc: number): RegState {
   const opText = ALU_OP_TEXT[op] ?? '?';
   if (isPtr(d) && isPtr(s)) {
     if (op === BpfAluOp.SUB) return pointerDifference(env, dst, d, s, pc);
@@ -121,14 +122,14 @@ function pointerAlu(env: VerifierEnv, op: number, dst: number, d: RegState, s: R
   if (!isPtr(d)) {
     // scalar += pointer is pointer += scalar; scalar -= pointer is meaningless
     if (op === BpfAluOp.SUB) return env.fail(MSG.subPtrFromScalar(dst), pc);
-    return offsetPointer(env, dst, s as PtrReg, (d as ScalarReg).v, false, pc);
+    return offsetPointer(env, dst, s as PtrReg, (d as ScalarReg).v, false, dst, pc);
   }
-  return offsetPointer(env, dst, d, (s as ScalarReg).v, op === BpfAluOp.SUB, pc);
+  return offsetPointer(env, dst, d, (s as ScalarReg).v, op === BpfAluOp.SUB, srcRegno, pc);
 }
 
 const NO_ARITH = new Set(['pkt_end', 'map_ptr', 'func']);
 
-function offsetPointer(env: VerifierEnv, dst: number, p: PtrReg, by: Scalar, sub: boolean, pc: number): RegState {
+function offsetPointer(env: VerifierEnv, dst: number, p: PtrReg, by: Scalar, sub: boolean, scalarRegno: number, pc: number): RegState {
   const type = regTypeName(p);
   if (p.orNull) return env.fail(MSG.ptrArithOnNull(dst, type), pc);
   if (NO_ARITH.has(p.type)) return env.fail(MSG.ptrArithOnType(dst, type), pc);
@@ -142,10 +143,35 @@ function offsetPointer(env: VerifierEnv, dst: number, p: PtrReg, by: Scalar, sub
   // sandbox mode: the offset's bounds are the run-time checks' (every access through the
   // pointer is one), as they are for an unbounded offset the access itself would refuse
   if (by.smin === -(1n << 63n)) env.leaveToRunTime(MSG.ptrUnboundedMin(type), pc);
+  let checkedAt: number | undefined;
+  if (env.sandbox) {
+    if (p.type === 'map_value' && fixedOffset(p) && scalarRegno >= 0) {
+      checkPointerArith(env, dst, p, by, sub, scalarRegno, pc);
+      checkedAt = pc;
+    } else env.facts.pointerArith(pc, undefined, false);
+  }
   const v = scalarAlu(sub ? BpfAluOp.SUB : BpfAluOp.ADD, 64, p.v, by);
   // a packet pointer with a new variable part has a new base: nothing is proven about it yet
   if (p.type === 'pkt' || p.type === 'pkt_meta') return { ...p, v, id: env.nextId(), range: 0 };
-  return { ...p, v };
+  // sandbox mode: the accesses through a map-value pointer tell its check what they need
+  const { checkedAt: _old, ...q } = p;
+  return checkedAt !== undefined ? { ...q, v, checkedAt } : { ...q, v };
+}
+
+/**
+ * Sandbox mode: a map-value pointer at a known offset moved by a scalar the analysis cannot
+ * keep inside the value gets a run-time check at this instruction (src/bpf/pointer-checks.ts).
+ * Every path must agree on the check's shape; where they do not (different maps or offsets
+ * reaching the same instruction), the instruction is left unchecked and its accesses to the
+ * region checks alone (Facts.pointerArith).
+ */
+function checkPointerArith(env: VerifierEnv, dst: number, p: PtrReg, by: Scalar, sub: boolean, scalarRegno: number, pc: number): void {
+  const map = env.map(p.map);
+  const check: PointerCheck = { scalarReg: scalarRegno, dst, negate: sub, base: p.off, limit: map.valueSize, map: env.mapName(p.map), min: 0, max: map.valueSize - 1 };
+  const lowest = checkedOffset(check, sub ? by.smax : by.smin);
+  const highest = checkedOffset(check, sub ? by.smin : by.smax);
+  const inside = by.smin <= by.smax && offsetInside(check, lowest) && offsetInside(check, highest) && lowest <= highest;
+  env.facts.pointerArith(pc, check, !inside);
 }
 
 /**
