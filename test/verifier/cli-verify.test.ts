@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { CLANG, compileBpf, fakeIo, haveTool, tempDir, writeIn } from '../cli/support.js';
+import { POINTER_SOURCE } from '../support/pointer-check-cases.js';
+import { compileBpfSource } from '../support/bpf-clang.js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 const dir = tempDir('verify');
 
@@ -39,6 +43,17 @@ describe('a64jit verify', () => {
     expect((await verify(['--sandbox', loop])).stdout).toMatch(/^ok loop\.s \(\d+ insns processed, \d+ states, 0 accesses left to run-time checks, 1 loops left to the budget\)\n  pc 1: loop at insn 1 not proven to end: left to the instruction budget\n/);
     const bad = await verify(['--sandbox', writeIn(dir, 'leak.s', 'r0 = r10\nexit\n')]);
     expect(bad).toEqual({ code: 1, stdout: "rejected leak.s: the sandbox's analysis refused the program: pc 1: R0 leaks addr as return value (exit)\n0 accepted, 1 rejected\n", stderr: '' });
+  });
+
+  it('--sandbox lists the pointer-arithmetic checks', async () => {
+    if (!haveTool(CLANG)) throw new Error(`${CLANG} is not installed: run npm run setup`);
+    const obj = join(dir, 'pointers.o');
+    writeFileSync(obj, compileBpfSource(POINTER_SOURCE, { name: 'pointers' }));
+    const r = await verify(['--sandbox', '--program', 'masked', obj]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/\n {2}pc \d+: pointer arithmetic checked as it runs: R0's offset must stay in 0\.\.12 \(value_size=16, map 'plain'\)\n/);
+    // the checked index needs none
+    expect((await verify(['--sandbox', '--program', 'checked', obj])).stdout).not.toMatch(/pointer arithmetic/);
   });
 
   it('--log prints the state before each instruction', async () => {
