@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { assembleUbpf } from '../../src/bpf/index.js';
+import { assembleLlvm, assembleUbpf } from '../../src/bpf/index.js';
+import { arrayMap } from '../verifier/support.js';
 import { compileProgram } from '../../src/jit/compiler.js';
 import { decodeJitImage, encodeJitImage, prepareImage } from '../../src/jit/image.js';
 import { JitCompileError } from '../../src/jit/errors.js';
@@ -32,6 +33,23 @@ describe('JIT images', () => {
     expect([...back.compiled.info.lddwTails].sort()).toEqual([...image.compiled.info.lddwTails].sort());
     expect(back.compiled.slotNotes).toEqual(image.compiled.slotNotes);
     expect(encodeJitImage(back).equals(encodeJitImage(image))).toBe(true);
+  });
+
+  it("carry the sandbox's pointer-arithmetic checks, also through constant blinding", () => {
+    // a map value, then an index masked wider than it (the verifier's sandbox-mode tests' shape)
+    const program = assembleLlvm('*(u32 *)(r10 - 4) = 0\nr2 = r10\nr2 += -4\nr1 = map_fd(0x0) ll\ncall 1\nif r0 != 0 goto +2\nr0 = 0\nexit\nr1 = *(u8 *)(r0 + 0)\nr1 &= 31\nr0 += r1\nr0 = *(u32 *)(r0 + 0)\nexit');
+    const maps = [arrayMap(16)];
+    const options = { atomics: 'llsc' as const, contextAddress: 0x1000n, sandbox: true, sandboxAnalysis: { maps }, nativeHelpers: new Map([[1, 0x2000n]]), resolvePseudo: () => 0x3000n };
+    const { image } = prepareImage(program, options);
+    expect([...(image.compiled.pointerChecks ?? [])].map(([pc, c]) => [pc, c.min, c.max])).toEqual([[11, 0, 12]]);
+    const back = decodeJitImage(encodeJitImage(image));
+    expect(back.compiled.pointerChecks).toEqual(image.compiled.pointerChecks);
+    expect(encodeJitImage(back).equals(encodeJitImage(image))).toBe(true);
+    // blinding inserts slots before the checked instruction: the check moves with it
+    const blinded = prepareImage(program, { ...options, blind: { seed: 7 } }).image;
+    const [[pc]] = [...(blinded.compiled.pointerChecks ?? [])];
+    expect(pc).toBeGreaterThan(11);
+    expect(blinded.program[pc!]).toEqual(program[11]);
   });
 
   it('embed the context address: another address is other code', () => {
