@@ -190,12 +190,7 @@ export class SandboxRoutines {
     // pointer arithmetic out of its value: x13 = the offset, x30 = after the BL
     if (this.#pointerFail) {
       a.bind(this.#pointerFail);
-      a.emit(subImm(SCRATCH3, X30, 4));
-      a.emit(movz(X17, EXIT_REQUEST_POINTER));
-      a.emit(str(X17, mem(X27, CTX_EXIT_REQUEST)));
-      a.emit(str(SCRATCH1, mem(X27, CTX_EXIT_VALUE)));
-      a.emit(str(SCRATCH3, mem(X27, CTX_EXIT_DETAIL)));
-      a.b(this.#exitAll);
+      emitCheckStop(a, EXIT_REQUEST_POINTER, this.#exitAll);
     }
 
     // a call below the shadow stack: x15 = the call instruction
@@ -258,13 +253,21 @@ export class SandboxRoutines {
     a.emit(ldr(X17, mem(X27, CTX_EXIT_DETAIL2)));
     a.emit(orrReg(X17, X17, SCRATCH2, 'lsl', 16));
     a.emit(str(X17, mem(X27, CTX_EXIT_DETAIL2)));
-    a.emit(subImm(SCRATCH3, X30, 4));
-    a.emit(movz(X17, EXIT_REQUEST_HELPER_ARG));
-    a.emit(str(X17, mem(X27, CTX_EXIT_REQUEST)));
-    a.emit(str(SCRATCH1, mem(X27, CTX_EXIT_VALUE)));
-    a.emit(str(SCRATCH3, mem(X27, CTX_EXIT_DETAIL)));
-    a.b(this.#exitAll);
+    emitCheckStop(a, EXIT_REQUEST_HELPER_ARG, this.#exitAll);
   }
+}
+
+/**
+ * Stop the program for a failed check reached by BL: the request, value = x13, detail = the
+ * BL's own address (x30 - 4, which the code range maps back to the BPF pc).
+ */
+function emitCheckStop(a: Assembler, request: number, exitAll: Label): void {
+  a.emit(subImm(SCRATCH3, X30, 4));
+  a.emit(movz(X17, request));
+  a.emit(str(X17, mem(X27, CTX_EXIT_REQUEST)));
+  a.emit(str(SCRATCH1, mem(X27, CTX_EXIT_VALUE)));
+  a.emit(str(SCRATCH3, mem(X27, CTX_EXIT_DETAIL)));
+  a.b(exitAll);
 }
 
 /**
