@@ -35,10 +35,12 @@ const RUNS_TO_END: Readonly<Record<string, string>> = {};
  * write just past an object, a leak, an uninitialized value: what only the verifier or the
  * sandbox stops) without harming the process: a canary program after each one and the safe
  * corpus afterwards check that. Load-time refusals (context rules, the validator, link) are
- * the same as under the sandbox. Measured under qemu-aarch64 (CI's arm64); on hardware with
- * FEAT_LSE2 the misaligned stack atomic (oob-stack) stays inside one 16-byte granule and does
- * not fault.
+ * the same as under the sandbox. Measured under qemu-aarch64 (CI's arm64). The misaligned
+ * stack atomic (ALIGNMENT_DEPENDENT) is left out of the table: it faults with SIGBUS under qemu
+ * and on hardware without FEAT_LSE2, but with LSE2 an access inside one 16-byte granule need
+ * not fault (ARM ARM B2.2.1.1), so either ending is right.
  */
+const ALIGNMENT_DEPENDENT = 'unsafe/stack-misaligned-atomic.s';
 const NO_VERIFY_OUTCOMES: Readonly<Record<string, Readonly<Record<string, number>>>> = {
   'context-offset': { BpfContextError: 9, ran: 1 },
   'helper-args': { BpfHelperArgError: 5, BpfLinkError: 2, JitRuntimeError: 1, ran: 9 },
@@ -46,7 +48,7 @@ const NO_VERIFY_OUTCOMES: Readonly<Record<string, Readonly<Record<string, number
   'oob-context': { BpfContextError: 8, BpfFaultError: 1, ran: 1 },
   'oob-map-value': { BpfFaultError: 1, ran: 10 },
   'oob-packet': { ran: 12 },
-  'oob-stack': { BpfFaultError: 2, BpfHelperArgError: 1, BpfValidationError: 1, ran: 6 },
+  'oob-stack': { BpfFaultError: 1, BpfHelperArgError: 1, BpfValidationError: 1, ran: 6 },
   'pointer-leak': { BpfContextError: 1, ran: 12 },
   'stack-args': { BpfValidationError: 10, ran: 2 },
   'unbounded-loop': { BpfBudgetError: 7, BpfValidationError: 1, ran: 1 },
@@ -146,8 +148,11 @@ describe('the unsafe corpus, unverified', () => {
     // never another error, never a crash
     const memoryErrorNotFault = lines.filter((l) => l.interpreter.kind === 'BpfSandboxError' && l.jit.kind !== 'BpfFaultError' && l.jit.kind !== 'ran').map((l) => `${l.file}: jit ${l.jit.kind}: ${l.jit.message}`);
     expect({ untyped, noPc, faultNotMemoryError, memoryErrorNotFault, canaryBroken: report.canaryBroken }).toEqual({ untyped: [], noPc: [], faultNotMemoryError: [], memoryErrorNotFault: [], canaryBroken: [] });
+    const aligned = lines.find((l) => l.file === ALIGNMENT_DEPENDENT);
+    expect(aligned && (aligned.jit.kind === 'ran' || (aligned.jit.kind === 'BpfFaultError' && aligned.jit.signal === 'SIGBUS')), `${ALIGNMENT_DEPENDENT}: ${aligned?.jit.kind}: ${aligned?.jit.message}`).toBe(true);
     const got: Record<string, Record<string, number>> = {};
     for (const l of lines) {
+      if (l.file === ALIGNMENT_DEPENDENT) continue;
       const c = (got[categoryOf.get(l.file) ?? '?'] ??= {});
       c[l.jit.kind] = (c[l.jit.kind] ?? 0) + 1;
     }
