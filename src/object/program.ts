@@ -24,7 +24,7 @@ import { objectMaps, verifyProgram, type VerifyResult } from '../bpf/verifier/in
 import { HELPER_PROTOS } from '../bpf/helper-protos.js';
 import { ContextSnapshot, bufferAddress, contextBuilder, drainPrintk, interpreterHelpers, nativeHelpers, setPrandomSeed, setRunCpu, type BuiltContext, type ContextTarget, type RunInput } from '../runtime/index.js';
 import { ArrayMap, PerfEventArrayMap, ProgArrayMap, RingbufMap, type BpfMap, type TailCallTarget } from '../runtime/maps/index.js';
-import { MAX_CALL_FRAMES, STACK_SIZE, type PointerCheck } from '../bpf/index.js';
+import { BpfPatchError, MAX_CALL_FRAMES, STACK_SIZE, type PointerCheck } from '../bpf/index.js';
 import type { BpfObjectFile } from './object.js';
 
 /**
@@ -459,10 +459,12 @@ function packetRegions(run: Run): { data: MappedRegion; meta: MappedRegion } | u
 function preparedChecks(checks: ReadonlyMap<number, PointerCheck>, origin: readonly number[]): ReadonlyMap<number, PointerCheck> {
   if (checks.size === 0) return checks;
   const out = new Map<number, PointerCheck>();
+  const placed = new Set<number>();
   origin.forEach((from, pc) => {
     const c = checks.get(from);
     if (c === undefined) return;
-    if (out.has(pc) || [...out.values()].includes(c)) throw new Error(`pointer check at slot ${from}: its instruction was rewritten into several slots`);
+    if (placed.has(from)) throw new BpfPatchError(`the pointer check's instruction was rewritten into several slots`, from);
+    placed.add(from);
     out.set(pc, c);
   });
   return out;
